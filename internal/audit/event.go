@@ -161,3 +161,18 @@ func OriginFrom(ctx context.Context) Origin {
 	o, _ := ctx.Value(originKey{}).(Origin)
 	return o
 }
+
+// Actors, as events name them.
+const (
+	ActorSystem    = "system"
+	ActorAnonymous = "anonymous"
+)
+
+// ActorIdentity names a person acting with their identity.
+func ActorIdentity(identityUUID string) string { return "identity:" + identityUUID }
+
+// ActorOperator names a caseworker or support agent.
+func ActorOperator(operator string) string { return "operator:" + operator }
+
+// ActorClient names a service provider.
+func ActorClient(clientID string) string { return "client:" + clientID }

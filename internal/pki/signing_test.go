@@ -39,7 +39,7 @@ func TestRotationOverlap(t *testing.T) {
 		}
 		const step = 2 * time.Hour
 		type span struct{ first, last time.Time }
-		signed := map[string]*span{}         // kid → when it signed
+		signed := map[string]*span{}          // kid → when it signed
 		published := map[time.Time][]string{} // step → kids in the JWKS
 		for now := start; now.Before(start.Add(40 * 24 * time.Hour)); now = now.Add(step) {
 			clock.t = now

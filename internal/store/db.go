@@ -157,6 +157,9 @@ func (db *DB) describe(err error) string {
 // Engine returns the database engine.
 func (db *DB) Engine() Engine { return db.cfg.Engine }
 
+// Config returns the parsed database URL.
+func (db *DB) Config() Config { return db.cfg }
+
 // Redacted returns the database URL without its password.
 func (db *DB) Redacted() string { return db.cfg.Redacted() }
 

@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/openmitid/openmitid/internal/pki"
+	"github.com/openmitid/openmitid/internal/web"
+)
+
+// Config is what `openmitid serve` takes (CONTRACT.md).
+type Config struct {
+	Addr           string
+	DB             string
+	Issuer         string
+	Demo           bool
+	FaceVerifier   string
+	KEKFile        string
+	TrustedProxies string
+	Logger         *slog.Logger
+	Now            func() time.Time
+	Rotation       pki.RotationPolicy
+}
+
+// Server is one node.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	platform *Platform
+	keyset   *pki.KeySet
+	registry *prometheus.Registry
+	handler  http.Handler
+}
+
+// New opens the database (migrating it) and the keys, and builds the node.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rotation == (pki.RotationPolicy{}) {
+		cfg.Rotation = pki.DefaultRotation
+	}
+	if cfg.Issuer == "" {
+		cfg.Issuer = "http://" + cfg.Addr
+	}
+	iss, err := url.Parse(cfg.Issuer)
+	if err != nil || (iss.Scheme != "http" && iss.Scheme != "https") || iss.Host == "" || iss.RawQuery != "" || iss.Fragment != "" {
+		return nil, fmt.Errorf("--issuer %q: want an http(s) URL without query or fragment", cfg.Issuer)
+	}
+	proxies, err := web.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-proxies %q: %w", cfg.TrustedProxies, err)
+	}
+	p, err := OpenPlatform(ctx, cfg.DB, PlatformOptions{KEKFile: cfg.KEKFile, Migrate: true, CreateKEK: true, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, platform: p, registry: prometheus.NewRegistry()}
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.keyset, err = pki.NewKeySet(p.DB, p.Keys, cfg.Rotation, cfg.Now, nil); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if err := s.keyset.Rotate(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("rotating signing keys: %w", err)
+	}
+
+	mux := http.NewServeMux()
+	web.MountOps(mux, p.DB, s.registry)
+	mux.HandleFunc("/", web.NotFound)
+	metrics := web.NewMetrics(s.registry)
+	s.handler = web.Chain(mux,
+		web.Recover(s.log),
+		web.SecurityHeaders(iss.Scheme == "https"),
+		web.Origin(proxies),
+		metrics.Wrap,
+	)
+	return s, nil
+}
+
+// Handler returns the node's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Platform returns the node's database and keys.
+func (s *Server) Platform() *Platform { return s.platform }
+
+// Issuer returns the node's issuer URL.
+func (s *Server) Issuer() string { return s.cfg.Issuer }
+
+// Close releases the database.
+func (s *Server) Close() error { return s.platform.Close() }
+
+// Serve serves on ln until ctx ends, then stops taking requests and waits up to
+// 20 seconds for those in progress; long polls see their context end at once.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	baseCtx, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	var wg sync.WaitGroup
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.runJobs(jobs)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String(), "issuer", s.cfg.Issuer, "db", s.platform.DB.Redacted(), "demo", s.cfg.Demo)
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		s.log.Info("shutting down")
+		cancelBase() // wake long polls and event streams
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err = hs.Shutdown(sctx)
+		cancel()
+	}
+	stopJobs()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// runJobs does periodic maintenance until ctx ends. Every node runs it; the
+// jobs are safe to run on several nodes at once.
+func (s *Server) runJobs(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.keyset.Rotate(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("rotating signing keys", "err", err)
+			}
+		}
+	}
+}

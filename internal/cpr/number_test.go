@@ -187,7 +187,7 @@ func TestSex(t *testing.T) {
 			t.Errorf("Parse(%q).Sex() = %v, want %v", s, got, want)
 		}
 	}
-	for sex, want := range map[cpr.Sex]string{cpr.Female: "female", cpr.Male: "male", cpr.SexUnspecified: "unspecified", cpr.Sex(9): "unspecified"} {
+	for sex, want := range map[cpr.Sex]string{cpr.Female: "female", cpr.Male: "male", cpr.SexUnspecified: "unspecified", cpr.Sex(9): "Sex(9)"} {
 		if got := sex.String(); got != want {
 			t.Errorf("Sex(%d).String() = %q, want %q", sex, got, want)
 		}

@@ -59,15 +59,18 @@ const (
 	Male
 )
 
-// String returns "female", "male" or "unspecified".
+// String returns "female", "male" or "unspecified", and "Sex(N)" for a
+// value that is none of the constants.
 func (s Sex) String() string {
 	switch s {
 	case Female:
 		return "female"
 	case Male:
 		return "male"
-	default:
+	case SexUnspecified:
 		return "unspecified"
+	default:
+		return "Sex(" + strconv.Itoa(int(s)) + ")"
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -187,7 +188,7 @@ func TestSex(t *testing.T) {
 			t.Errorf("Parse(%q).Sex() = %v, want %v", s, got, want)
 		}
 	}
-	for sex, want := range map[cpr.Sex]string{cpr.Female: "female", cpr.Male: "male", cpr.SexUnspecified: "unspecified", cpr.Sex(9): "unspecified"} {
+	for sex, want := range map[cpr.Sex]string{cpr.Female: "female", cpr.Male: "male", cpr.SexUnspecified: "unspecified", cpr.Sex(9): "Sex(9)"} {
 		if got := sex.String(); got != want {
 			t.Errorf("Sex(%d).String() = %q, want %q", sex, got, want)
 		}
@@ -364,8 +365,7 @@ func FuzzParse(f *testing.F) {
 		if y := born.Year(); y < 1858 || y > 2057 || born.Hour() != 0 || born.Location() != time.UTC {
 			t.Fatalf("Parse(%q).Birthdate() = %v", s, born)
 		}
-		serial := 0
-		fmt.Sscan(n.Digits()[6:], &serial)
+		serial, _ := strconv.Atoi(n.Digits()[6:]) // not fmt.Sscan, which reads a leading 0 as octal
 		if m, err := cpr.Make(born, serial); err != nil || m != n {
 			t.Fatalf("Make(%v, %04d) = %v, %v; want %v", born, serial, m, err, n)
 		}

@@ -35,8 +35,8 @@ type PlatformOptions struct {
 	// CreateKEK allows making a key file for a SQLite database that has never
 	// had one (serve does; tools that only read do not).
 	CreateKEK bool
-	Now     func() time.Time
-	Logger  *slog.Logger
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // DefaultKEKFile is where the key-encryption key of a SQLite database lives

@@ -51,6 +51,8 @@ type DB struct {
 	log    *slog.Logger
 	sealer atomic.Pointer[audit.Sealer]
 	ready  atomic.Bool
+
+	beforeCommit atomic.Pointer[func()]
 }
 
 // Open connects to the database named by dsn (see [ParseDSN]) and checks that
@@ -182,6 +184,17 @@ func (db *DB) Close() error {
 // set, a transaction that recorded an event fails.
 func (db *DB) SetAuditSealer(s *audit.Sealer) { db.sealer.Store(s) }
 
+// SetBeforeCommitHook makes every write transaction call f after all its
+// writes, audit events included, and just before its commit. It exists for
+// crash tests, which stop a process there; nil removes it.
+func (db *DB) SetBeforeCommitHook(f func()) {
+	if f == nil {
+		db.beforeCommit.Store(nil)
+		return
+	}
+	db.beforeCommit.Store(&f)
+}
+
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.w.PingContext(ctx) }
 
@@ -250,6 +263,9 @@ func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (er
 	}
 	if err = db.flushAudit(ctx, st); err != nil {
 		return err
+	}
+	if hook := db.beforeCommit.Load(); hook != nil {
+		(*hook)()
 	}
 	if err = tx.Commit(); err != nil {
 		return db.wrap("commit", err)

@@ -179,3 +179,12 @@ func (db *DB) UserIDHistory(ctx context.Context, identityUUID string) ([]identit
 	}
 	return out, rows.Err()
 }
+
+// CountIdentities returns how many identities exist, in any state.
+func (db *DB) CountIdentities(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.q(ctx).QueryRowContext(ctx, "SELECT count(*) FROM identities").Scan(&n); err != nil {
+		return 0, db.wrap("counting identities", err)
+	}
+	return n, nil
+}

@@ -16,6 +16,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/openmitid/openmitid/internal/audit"
 )
 
 // Token-signing algorithms (RFC 7518, Section 3.1).
@@ -87,6 +89,7 @@ type KeySet struct {
 	store  SigningKeyStore
 	keys   *Keyring
 	policy RotationPolicy
+	log    audit.Log
 	now    func() time.Time
 	rand   io.Reader
 
@@ -98,18 +101,33 @@ type KeySet struct {
 // cacheFor is how long a node trusts its copy of the keys; far below Lead.
 const cacheFor = time.Minute
 
-// NewKeySet returns a KeySet. now and r may be nil (time.Now, crypto/rand).
-func NewKeySet(st SigningKeyStore, keys *Keyring, p RotationPolicy, now func() time.Time, r io.Reader) (*KeySet, error) {
+// KeySetConfig holds what [NewKeySet] needs.
+type KeySetConfig struct {
+	Store  SigningKeyStore
+	Keys   *Keyring
+	Policy RotationPolicy
+	// Log records each key made and retired.
+	Log  audit.Log
+	Now  func() time.Time // time.Now when nil
+	Rand io.Reader        // crypto/rand when nil
+}
+
+// NewKeySet returns a KeySet.
+func NewKeySet(c KeySetConfig) (*KeySet, error) {
+	p := c.Policy
 	if p.Period <= p.Lead || p.Lead <= 0 || p.Retain <= 0 {
 		return nil, fmt.Errorf("pki: rotation policy %+v: need 0 < Lead < Period and Retain > 0", p)
 	}
-	if now == nil {
-		now = time.Now
+	if c.Store == nil || c.Keys == nil || c.Log == nil {
+		return nil, errors.New("pki: NewKeySet needs a store, a keyring and an audit log")
 	}
-	if r == nil {
-		r = rand.Reader
+	if c.Now == nil {
+		c.Now = time.Now
 	}
-	return &KeySet{store: st, keys: keys, policy: p, now: now, rand: r}, nil
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	return &KeySet{store: c.Store, keys: c.Keys, policy: p, log: c.Log, now: c.Now, rand: c.Rand}, nil
 }
 
 // Rotate does what is due: makes the first key of each algorithm, publishes a
@@ -150,6 +168,10 @@ func (ks *KeySet) rotateAlg(ctx context.Context, alg string, stored []StoredSign
 		}
 		if !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
 			if err := ks.store.DeleteSigningKey(ctx, k.KID); err != nil {
+				return err
+			}
+			if err := ks.log.Record(ctx, audit.Event{Actor: audit.ActorSystem, Action: "signing_key.deleted",
+				Details: map[string]string{"kid": k.KID, "alg": k.Alg}}); err != nil {
 				return err
 			}
 			continue
@@ -210,8 +232,12 @@ func (ks *KeySet) insert(ctx context.Context, alg string, created, activate time
 	if err != nil {
 		return err
 	}
-	return ks.store.InsertSigningKey(ctx, StoredSigningKey{KID: k.KID, Alg: alg, PublicDER: pub, SealedKey: sealed,
-		CreatedAt: created, ActivateAt: activate})
+	if err := ks.store.InsertSigningKey(ctx, StoredSigningKey{KID: k.KID, Alg: alg, PublicDER: pub, SealedKey: sealed,
+		CreatedAt: created, ActivateAt: activate}); err != nil {
+		return err
+	}
+	return ks.log.Record(ctx, audit.Event{Actor: audit.ActorSystem, Action: "signing_key.created",
+		Details: map[string]string{"kid": k.KID, "alg": alg, "activate_at": activate.UTC().Format(time.RFC3339)}})
 }
 
 func generateSigningKey(alg string, r io.Reader) (*SigningKey, error) {

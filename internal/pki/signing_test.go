@@ -29,11 +29,11 @@ func TestRotationOverlap(t *testing.T) {
 		clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 		start := clock.Now()
 		// Two nodes on one database: one rotates, both sign.
-		a, err := pki.NewKeySet(env.DB, env.Keys, policy, clock.Now, nil)
+		a, err := pki.NewKeySet(pki.KeySetConfig{Store: env.DB, Keys: env.Keys, Policy: policy, Log: env.DB, Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := pki.NewKeySet(env.DB, env.Keys, policy, clock.Now, nil)
+		b, _ := pki.NewKeySet(pki.KeySetConfig{Store: env.DB, Keys: env.Keys, Policy: policy, Log: env.DB, Now: clock.Now})
 		if _, err := a.Signer(ctx, pki.ES256); err == nil {
 			t.Fatal("a signer before the first rotation")
 		}
@@ -108,6 +108,11 @@ func TestRotationOverlap(t *testing.T) {
 		if err != nil || len(keys) > 6 {
 			t.Fatalf("%d keys kept after 40 days; old keys are not deleted", len(keys))
 		}
+		// Every key made and deleted is in the audit log, and the log is intact.
+		rep, err := env.DB.VerifyAudit(ctx, env.Sealer)
+		if err != nil || !rep.OK() || rep.Entries < int64(len(signed)+len(signed)-len(keys)) {
+			t.Fatalf("audit: %+v, %v; want an intact entry per key made and deleted", rep, err)
+		}
 	})
 }
 
@@ -120,7 +125,7 @@ func TestRotationConcurrentNodes(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ks, _ := pki.NewKeySet(env.DB, env.Keys, pki.DefaultRotation, clock.Now, nil)
+				ks, _ := pki.NewKeySet(pki.KeySetConfig{Store: env.DB, Keys: env.Keys, Policy: pki.DefaultRotation, Log: env.DB, Now: clock.Now})
 				if err := ks.Rotate(ctx); err != nil {
 					t.Error(err)
 				}
@@ -137,12 +142,12 @@ func TestRotationConcurrentNodes(t *testing.T) {
 func TestSigningKeysSealed(t *testing.T) {
 	env := storetest.Open(t, "sqlite")
 	ctx := context.Background()
-	ks, _ := pki.NewKeySet(env.DB, env.Keys, pki.DefaultRotation, nil, nil)
+	ks, _ := pki.NewKeySet(pki.KeySetConfig{Store: env.DB, Keys: env.Keys, Policy: pki.DefaultRotation, Log: env.DB})
 	if err := ks.Rotate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	other, _ := pki.NewKEK(nil)
-	stranger, _ := pki.NewKeySet(env.DB, pki.NewKeyring(other), pki.DefaultRotation, nil, nil)
+	stranger, _ := pki.NewKeySet(pki.KeySetConfig{Store: env.DB, Keys: pki.NewKeyring(other), Policy: pki.DefaultRotation, Log: env.DB})
 	if _, err := stranger.Signer(ctx, pki.RS256); err == nil {
 		t.Fatal("signing keys opened without the KEK")
 	}

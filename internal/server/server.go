@@ -14,6 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/openmitid/openmitid/internal/authenticator/password"
+	"github.com/openmitid/openmitid/internal/cpr"
+	"github.com/openmitid/openmitid/internal/identity"
 	"github.com/openmitid/openmitid/internal/pki"
 	"github.com/openmitid/openmitid/internal/web"
 )
@@ -34,12 +37,14 @@ type Config struct {
 
 // Server is one node.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	platform *Platform
-	keyset   *pki.KeySet
-	registry *prometheus.Registry
-	handler  http.Handler
+	cfg        Config
+	log        *slog.Logger
+	platform   *Platform
+	keyset     *pki.KeySet
+	register   cpr.Register // nil unless a register is configured (--demo: the synthetic one)
+	identities *identity.Service
+	registry   *prometheus.Registry
+	handler    http.Handler
 }
 
 // New opens the database (migrating it) and the keys, and builds the node.
@@ -70,13 +75,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, platform: p, registry: prometheus.NewRegistry()}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if s.keyset, err = pki.NewKeySet(p.DB, p.Keys, cfg.Rotation, cfg.Now, nil); err != nil {
+	if s.keyset, err = pki.NewKeySet(pki.KeySetConfig{Store: p.DB, Keys: p.Keys, Policy: cfg.Rotation, Log: p.DB, Now: cfg.Now}); err != nil {
 		p.Close()
 		return nil, err
 	}
 	if err := s.keyset.Rotate(ctx); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("rotating signing keys: %w", err)
+	}
+	if err := s.buildDomain(ctx); err != nil {
+		p.Close()
+		return nil, err
 	}
 
 	mux := http.NewServeMux()
@@ -90,6 +99,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		metrics.Wrap,
 	)
 	return s, nil
+}
+
+// buildDomain makes the domain services on the platform.
+func (s *Server) buildDomain(ctx context.Context) error {
+	p := s.platform
+	if s.cfg.Demo {
+		// The same people on every node and every start (cpr.DemoSeed).
+		s.register = cpr.NewSynthetic(cpr.DemoSeed, s.cfg.Now())
+	}
+	hasher, err := password.NewHasher(password.OWASP, nil)
+	if err != nil {
+		return err
+	}
+	indexKey, err := p.Keys.Secret(ctx, p.DB, "cpr-index", 32)
+	if err != nil {
+		return err
+	}
+	s.identities, err = identity.NewService(identity.Config{Store: p.DB, Log: p.DB, Keys: p.Keys, Hasher: hasher,
+		Policy: password.CheckPolicy, CPRIndexKey: indexKey, Now: s.cfg.Now})
+	return err
 }
 
 // Handler returns the node's HTTP handler.

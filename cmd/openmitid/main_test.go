@@ -244,3 +244,19 @@ func openRaw(t *testing.T, engine store.Engine, dsn string) *sql.DB {
 	}
 	return db
 }
+
+func TestMigrateCommand(t *testing.T) {
+	dir := t.TempDir()
+	r := testbin.Run(t, dir, nil, "migrate", "--db", "sqlite:"+filepath.Join(dir, "m.db"))
+	if r.Code != 0 || !strings.Contains(r.Stdout, "schema at version") {
+		t.Fatalf("migrate: %+v", r)
+	}
+	// Migrating again is a no-op, and a server starts on it.
+	if r = testbin.Run(t, dir, nil, "migrate", "--db", "sqlite:"+filepath.Join(dir, "m.db")); r.Code != 0 {
+		t.Fatalf("second migrate: %+v", r)
+	}
+	testbin.Serve(t, dir, []string{"OPENMITID_DB=sqlite:" + filepath.Join(dir, "m.db")})
+	if r = testbin.Run(t, dir, nil, "version"); r.Code != 0 || !strings.HasPrefix(r.Stdout, "openmitid ") {
+		t.Fatalf("version: %+v", r)
+	}
+}

@@ -75,8 +75,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// Requests returns the request counter (for tests and dashboards' sake).
+func (m *Metrics) Requests() *prometheus.CounterVec { return m.requests }
+
 // Wrap measures next, which must be (or end in) the http.ServeMux whose
-// pattern names the route.
+// pattern names the route; so it must be the innermost middleware, because
+// middleware that replaces the request (r.WithContext) hides the pattern the
+// mux sets from those further out.
 func (m *Metrics) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -84,6 +89,17 @@ func (m *Metrics) Wrap(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			m.inflight.Dec()
+			// A panic is answered with a 500 by Recover further out; count it
+			// as such and let it go on.
+			v := recover()
+			if v != nil {
+				sw.status = http.StatusInternalServerError
+			}
+			defer func() {
+				if v != nil {
+					panic(v)
+				}
+			}()
 			route := r.Pattern // set by the ServeMux on this very request
 			if route == "" {
 				route = "unmatched"

@@ -53,6 +53,9 @@ type DB struct {
 	ready  atomic.Bool
 
 	beforeCommit atomic.Pointer[func()]
+
+	hub       hub
+	listening atomic.Bool
 }
 
 // Open connects to the database named by dsn (see [ParseDSN]) and checks that

@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/openmitid/openmitid/internal/authn"
+	"github.com/openmitid/openmitid/internal/nsis"
+)
+
+const flowColumns = `id, token_hash, client_id, client_name, level, reference_text, action_text, state, method, user_key,
+	identity_uuid, factors, approval_id, challenge, error, origin_ip, browser, auth_request, created_at, updated_at,
+	expires_at, done_at, version`
+
+func scanFlow(row interface{ Scan(...any) error }) (*authn.Flow, error) {
+	var (
+		f                         authn.Flow
+		level, state, method, fs  string
+		identity, approvalID      sql.NullString
+		created, updated, expires int64
+		done                      sql.NullInt64
+	)
+	if err := row.Scan(&f.ID, &f.TokenHash, &f.ClientID, &f.ClientName, &level, &f.ReferenceText, &f.ActionText, &state,
+		&method, &f.UserKey, &identity, &fs, &approvalID, &f.Challenge, &f.Error, &f.OriginIP, &f.Browser, &f.AuthRequest,
+		&created, &updated, &expires, &done, &f.Version); err != nil {
+		return nil, err
+	}
+	var err error
+	if f.Level, err = nsis.Parse(level); err != nil {
+		return nil, err
+	}
+	f.State, f.Method, f.Factors = authn.State(state), authn.Method(method), authn.DecodeFactors(fs)
+	f.Identity, f.ApprovalID = identity.String, approvalID.String
+	f.CreatedAt, f.UpdatedAt, f.ExpiresAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC(), time.UnixMicro(expires).UTC()
+	if done.Valid {
+		f.DoneAt = time.UnixMicro(done.Int64).UTC()
+	}
+	return &f, nil
+}
+
+// InsertFlow implements [authn.Store].
+func (db *DB) InsertFlow(ctx context.Context, f *authn.Flow) error {
+	f.Version = 1
+	_, err := db.exec(ctx, "INSERT INTO login_flows ("+flowColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
+		f.ID, f.TokenHash, f.ClientID, f.ClientName, f.Level.String(), f.ReferenceText, f.ActionText, string(f.State),
+		string(f.Method), f.UserKey, nullString(f.Identity), authn.EncodeFactors(f.Factors), nullString(f.ApprovalID),
+		f.Challenge, f.Error, f.OriginIP, f.Browser, f.AuthRequest, f.CreatedAt.UnixMicro(), f.UpdatedAt.UnixMicro(),
+		f.ExpiresAt.UnixMicro(), nullTime(f.DoneAt), f.Version)
+	if err != nil {
+		return db.wrap("inserting login flow", err)
+	}
+	return nil
+}
+
+// Flow implements [authn.Store].
+func (db *DB) Flow(ctx context.Context, id string) (*authn.Flow, error) {
+	f, err := scanFlow(db.q(ctx).QueryRowContext(ctx, "SELECT "+flowColumns+" FROM login_flows WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, authn.ErrFlowNotFound
+	}
+	if err != nil {
+		return nil, db.wrap("reading login flow", err)
+	}
+	return f, nil
+}
+
+// UpdateFlow implements [authn.Store].
+func (db *DB) UpdateFlow(ctx context.Context, f *authn.Flow) error {
+	res, err := db.exec(ctx, `UPDATE login_flows SET state = $1, method = $2, user_key = $3, identity_uuid = $4,
+		factors = $5, approval_id = $6, challenge = $7, error = $8, auth_request = $9, updated_at = $10, done_at = $11,
+		version = version + 1 WHERE id = $12 AND version = $13`,
+		string(f.State), string(f.Method), f.UserKey, nullString(f.Identity), authn.EncodeFactors(f.Factors),
+		nullString(f.ApprovalID), f.Challenge, f.Error, f.AuthRequest, f.UpdatedAt.UnixMicro(), nullTime(f.DoneAt), f.ID, f.Version)
+	if err != nil {
+		return db.wrap("updating login flow", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return authn.ErrFlowChanged
+	}
+	f.Version++
+	return nil
+}
+
+// DeleteOldFlows removes flows that ended or expired more than a day ago
+// (their audit events remain).
+func (db *DB) DeleteOldFlows(ctx context.Context, now time.Time) error {
+	if _, err := db.exec(ctx, "DELETE FROM login_flows WHERE expires_at < $1", now.Add(-24*time.Hour).UnixMicro()); err != nil {
+		return db.wrap("deleting old flows", err)
+	}
+	return nil
+}

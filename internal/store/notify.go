@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The notification channel on PostgreSQL.
+const notifyChannel = "openmitid"
+
+// hub fans notifications out to the waiters of this process.
+type hub struct {
+	mu   sync.Mutex
+	subs map[string]map[chan struct{}]struct{}
+}
+
+func (h *hub) subscribe(topic string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	h.mu.Lock()
+	if h.subs == nil {
+		h.subs = map[string]map[chan struct{}]struct{}{}
+	}
+	if h.subs[topic] == nil {
+		h.subs[topic] = map[chan struct{}]struct{}{}
+	}
+	h.subs[topic][ch] = struct{}{}
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		delete(h.subs[topic], ch)
+		if len(h.subs[topic]) == 0 {
+			delete(h.subs, topic)
+		}
+		h.mu.Unlock()
+	}
+}
+
+func (h *hub) publish(topic string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs[topic] {
+		select {
+		case ch <- struct{}{}:
+		default: // already woken; one wake-up is enough
+		}
+	}
+}
+
+// Subscribe returns a channel that receives a value when topic is notified on
+// any node, and a function that ends the subscription. Waiters must also
+// re-check now and then: a notification sent while a node's listener was
+// reconnecting is lost.
+func (db *DB) Subscribe(topic string) (<-chan struct{}, func()) {
+	return db.hub.subscribe(topic)
+}
+
+// Notify wakes the waiters on topic on every node once the transaction in ctx
+// commits (at once outside a transaction). On PostgreSQL it is a NOTIFY in the
+// transaction, which PostgreSQL delivers at commit, and never for a rollback.
+func (db *DB) Notify(ctx context.Context, topic string) error {
+	if db.cfg.Engine != Postgres {
+		db.AfterCommit(ctx, func() { db.hub.publish(topic) })
+		return nil
+	}
+	if _, err := db.exec(ctx, "SELECT pg_notify($1, $2)", notifyChannel, topic); err != nil {
+		return db.wrap("notifying", err)
+	}
+	return nil
+}
+
+// Listen receives the notifications of all nodes until ctx ends (PostgreSQL;
+// on SQLite there is only this process and it returns at once). It reconnects
+// after a failure, backing off up to 5 seconds.
+func (db *DB) Listen(ctx context.Context) {
+	if db.cfg.Engine != Postgres {
+		return
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := db.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		db.log.Warn("notification listener lost its connection; reconnecting", "err", db.describe(err))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func (db *DB) listenOnce(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := pgx.Connect(cctx, db.cfg.URL)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	db.listening.Store(true)
+	defer db.listening.Store(false)
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		db.hub.publish(n.Payload)
+	}
+}
+
+// Listening reports whether the PostgreSQL listener is connected (always true on SQLite).
+func (db *DB) Listening() bool {
+	return db.cfg.Engine != Postgres || db.listening.Load()
+}

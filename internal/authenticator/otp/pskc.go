@@ -80,6 +80,8 @@ type PSKCError struct {
 	Err        error  // wraps one of the ErrPSKC errors, with the detail
 }
 
+// Error names the KeyPackage and the problem: `otp: PSKC KeyPackage 4 (serial "9999999"):
+// duplicate serial number: also in KeyPackage 3`.
 func (e *PSKCError) Error() string {
 	where := "KeyPackage " + strconv.Itoa(e.KeyPackage)
 	if e.Serial != "" {
@@ -88,6 +90,7 @@ func (e *PSKCError) Error() string {
 	return "otp: PSKC " + where + ": " + strings.TrimPrefix(e.Err.Error(), "otp: PSKC: ")
 }
 
+// Unwrap returns Err, so that errors.Is finds the ErrPSKC error it wraps.
 func (e *PSKCError) Unwrap() error { return e.Err }
 
 // Limits on PSKC documents, checked before anything else is done with them.

@@ -12,7 +12,7 @@ import (
 // digits and 30 seconds; time steps count from the Unix epoch (T0 = 0, RFC 6238, Section 4.1).
 type TOTP struct {
 	Secret    []byte        // the shared secret K, at least 16 bytes (RFC 4226, Section 4, R6)
-	Digits    int           // 6 or 8 (RFC 6238, Section 1.2 and Appendix A); 0 means 6
+	Digits    int           // 6 or 8 (RFC 4226, Section 5.3; RFC 6238, Appendix A); 0 means 6
 	Period    time.Duration // the time step X in whole seconds; 0 means 30 s (RFC 6238, Section 4.1)
 	Algorithm Algorithm     // SHA1 unless the token says otherwise
 }
@@ -86,8 +86,8 @@ func (t TOTP) At(at time.Time) string {
 // step that is later than lastUsedStep, and returns that step, which the caller must store as the
 // token's new last used step in the same transaction that accepts the login. A step is thereby
 // usable once, and after a newer code has been used an older one can never be replayed (RFC 6238,
-// Section 5.2: "the verifier MUST NOT accept the second attempt of the same OTP"). Pass -1 as
-// lastUsedStep for a token never used.
+// Section 5.2: "The verifier MUST NOT accept the second attempt of the OTP after the successful
+// validation has been issued for the first OTP"). Pass -1 as lastUsedStep for a token never used.
 //
 // A code of the wrong length or with anything but ASCII digits is refused at once. Otherwise every
 // candidate step is computed and compared in constant time, without returning early, so the time

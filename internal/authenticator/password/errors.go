@@ -31,6 +31,7 @@ var (
 		da: "Din adgangskode indeholder tegn, der ikke kan bruges, fx tabulator eller linjeskift."}
 )
 
+// Error returns the developer's text, such as "password: too short"; see Message for people.
 func (e *PolicyError) Error() string { return "password: " + e.detail }
 
 // Code returns the stable machine-readable code, such as "password_too_short", for API error

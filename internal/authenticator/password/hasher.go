@@ -39,7 +39,7 @@ type Hasher struct {
 // An Option configures a [Hasher].
 type Option func(*Hasher)
 
-// WithConcurrency bounds the number of argon2id computations a Hasher runs at once to n (n ≥ 1).
+// WithConcurrency bounds the number of argon2id computations a Hasher runs at once to n (at least 1).
 // The default is GOMAXPROCS: more than one per core only adds memory, not throughput. Peak memory
 // is about n × Params.Memory.
 func WithConcurrency(n int) Option {
@@ -49,8 +49,9 @@ func WithConcurrency(n int) Option {
 }
 
 // NewHasher returns a Hasher that makes new hashes at p, drawing salts from random (crypto/rand's
-// Reader if random is nil; tests pass a fixed reader). It refuses p outside the bounds of
-// [Params.Validate]; production uses [OWASP].
+// Reader if random is nil; tests pass a fixed reader, which must be safe for concurrent use if Hash
+// is called concurrently). It refuses p outside the bounds of [Params.Validate]; production uses
+// [OWASP].
 func NewHasher(p Params, random io.Reader, opts ...Option) (*Hasher, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err

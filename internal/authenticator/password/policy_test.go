@@ -43,6 +43,7 @@ func TestCheckPolicy(t *testing.T) {
 		{"mit-jensen77-kodeord!", "jensen77", password.ErrContainsUserID},
 		{"J3n$en77 er mig", "jensen77", password.ErrContainsUserID},
 		{"ole.hansen1!", "Ole.Hansen", password.ErrContainsUserID},
+		{"Qxab7!kvZ", "ab", nil}, // a user ID too short to look for inside passwords
 		// Common passwords and their simple variants.
 		{"password", "", password.ErrCommon},
 		{"Password1", "", password.ErrCommon},

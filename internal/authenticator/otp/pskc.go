@@ -39,12 +39,12 @@ type Token struct {
 	Issuer       string // Key/Issuer
 
 	Kind      Kind
-	Algorithm Algorithm // from AlgorithmParameters/Suite; SHA1 if absent
-	Digits    int       // AlgorithmParameters/ResponseFormat/@Length: 6 or 8
-	Secret    []byte    // Data/Secret, decrypted; 16 to 128 bytes
-	Counter   uint64    // Data/Counter, the HOTP moving factor
-	Period    time.Duration
-	TimeDrift int64 // Data/TimeDrift in time steps, for information
+	Algorithm Algorithm     // from AlgorithmParameters/Suite; SHA1 if absent
+	Digits    int           // AlgorithmParameters/ResponseFormat/@Length: 6 or 8
+	Secret    []byte        // Data/Secret, decrypted; 16 to 128 bytes
+	Counter   uint64        // Data/Counter, the HOTP moving factor
+	Period    time.Duration // Data/TimeInterval: the TOTP time step, 30 s if absent; 0 for HOTP
+	TimeDrift int64         // Data/TimeDrift in time steps, for information
 
 	// Policy/StartDate and Policy/ExpiryDate (Section 5), zero if absent: the key "MUST" only be
 	// used between them, which the caller enforces (a file is often imported before a batch's

@@ -281,6 +281,21 @@ func (s *Service) expireIfDue(ctx context.Context, a *Approval) (bool, error) {
 	return true, s.settle(ctx, a, StateExpired, "")
 }
 
+// ExpireIfDue settles the request as expired if its time has run out, and
+// reports whether it did.
+func (s *Service) ExpireIfDue(ctx context.Context, id string) (bool, error) {
+	var expired bool
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		a, err := s.store.Approval(ctx, id)
+		if err != nil {
+			return err
+		}
+		expired, err = s.expireIfDue(ctx, a)
+		return err
+	})
+	return expired, err
+}
+
 // Next returns the identity's open request, or ErrNotFound.
 func (s *Service) Next(ctx context.Context, identity string) (*Approval, error) {
 	a, err := s.store.OpenApproval(ctx, identity)

@@ -56,11 +56,13 @@ type Flow struct {
 	ActionText    string
 	State         State
 	Method        Method
-	UserKey       string // the user ID typed, normalised: the key of its lockout counter
-	Identity      string // "" until identified, and for a user ID that may not log in
+	Methods       []Method // offered after identify
+	UserKey       string   // the user ID typed, normalised: the key of its lockout counter
+	Identity      string   // "" until identified, and for a user ID that may not log in
 	Factors       []FactorUse
 	ApprovalID    string
 	Challenge     []byte // the open WebAuthn session
+	WebAuthn      string // its options for the browser (JSON)
 	Error         string // why it failed, or what went wrong in the last step
 	OriginIP      string
 	Browser       string
@@ -82,6 +84,27 @@ func EncodeFactors(fs []FactorUse) string {
 		}
 	}
 	return strings.Join(parts, ";")
+}
+
+// EncodeMethods writes methods as stored: "app,code_display".
+func EncodeMethods(ms []Method) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = string(m)
+	}
+	return strings.Join(parts, ",")
+}
+
+// DecodeMethods reads what [EncodeMethods] wrote.
+func DecodeMethods(s string) []Method {
+	if s == "" {
+		return nil
+	}
+	var out []Method
+	for _, p := range strings.Split(s, ",") {
+		out = append(out, Method(p))
+	}
+	return out
 }
 
 // DecodeFactors reads what [EncodeFactors] wrote.

@@ -14,10 +14,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/openmitid/openmitid/internal/appapi"
+	"github.com/openmitid/openmitid/internal/approval"
+	"github.com/openmitid/openmitid/internal/authenticator/app"
+	"github.com/openmitid/openmitid/internal/authenticator/codedisplay"
 	"github.com/openmitid/openmitid/internal/authenticator/password"
+	"github.com/openmitid/openmitid/internal/authn"
 	"github.com/openmitid/openmitid/internal/cpr"
 	"github.com/openmitid/openmitid/internal/identity"
 	"github.com/openmitid/openmitid/internal/pki"
+	"github.com/openmitid/openmitid/internal/testtool"
 	"github.com/openmitid/openmitid/internal/web"
 )
 
@@ -43,6 +49,11 @@ type Server struct {
 	keyset     *pki.KeySet
 	register   cpr.Register // nil unless a register is configured (--demo: the synthetic one)
 	identities *identity.Service
+	approvals  *approval.Service
+	apps       *app.Service
+	codes      *codedisplay.Service
+	engine     *authn.Engine
+	testtool   *testtool.Tool
 	registry   *prometheus.Registry
 	handler    http.Handler
 }
@@ -90,6 +101,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	mux := http.NewServeMux()
 	web.MountOps(mux, p.DB, s.registry)
+	(&web.FlowAPI{Engine: s.engine, Log: s.log, Secure: iss.Scheme == "https"}).Mount(mux)
+	(&appapi.API{Apps: s.apps, Approvals: s.approvals, Notify: p.DB, Log: s.log, Now: cfg.Now}).Mount(mux)
+	if s.testtool != nil {
+		s.testtool.Mount(mux)
+	}
 	mux.HandleFunc("/", web.NotFound)
 	metrics := web.NewMetrics(s.registry)
 	s.handler = web.Chain(mux,
@@ -104,21 +120,55 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // buildDomain makes the domain services on the platform.
 func (s *Server) buildDomain(ctx context.Context) error {
 	p := s.platform
-	if s.cfg.Demo {
-		// The same people on every node and every start (cpr.DemoSeed).
-		s.register = cpr.NewSynthetic(cpr.DemoSeed, s.cfg.Now())
-	}
 	hasher, err := password.NewHasher(password.OWASP, nil)
 	if err != nil {
 		return err
 	}
-	indexKey, err := p.Keys.Secret(ctx, p.DB, "cpr-index", 32)
+	secret := func(name string) []byte {
+		if err != nil {
+			return nil
+		}
+		var v []byte
+		v, err = p.Keys.Secret(ctx, p.DB, name, 32)
+		return v
+	}
+	indexKey, qrKey, decoyKey := secret("cpr-index"), secret("qr-binding"), secret("decoy")
 	if err != nil {
 		return err
 	}
-	s.identities, err = identity.NewService(identity.Config{Store: p.DB, Log: p.DB, Keys: p.Keys, Hasher: hasher,
-		Policy: password.CheckPolicy, CPRIndexKey: indexKey, Now: s.cfg.Now})
-	return err
+	if s.identities, err = identity.NewService(identity.Config{Store: p.DB, Log: p.DB, Keys: p.Keys, Hasher: hasher,
+		Policy: password.CheckPolicy, CPRIndexKey: indexKey, Now: s.cfg.Now}); err != nil {
+		return err
+	}
+	binder, err := approval.NewBinder(qrKey)
+	if err != nil {
+		return err
+	}
+	if s.approvals, err = approval.NewService(approval.Config{Store: p.DB, Log: p.DB, Binder: binder, Now: s.cfg.Now}); err != nil {
+		return err
+	}
+	if s.apps, err = app.NewService(app.Config{Store: p.DB, Identities: s.identities, Approvals: s.approvals, Log: p.DB,
+		Now: s.cfg.Now}); err != nil {
+		return err
+	}
+	s.codes = codedisplay.NewService(p.DB, p.Keys, p.DB, s.cfg.Now, nil)
+	clients := staticClients{}
+	if s.cfg.Demo {
+		clients[demoClient.ID] = demoClient
+	}
+	if s.engine, err = authn.NewEngine(authn.Config{Store: p.DB, Identities: s.identities, Approvals: s.approvals,
+		Codes: s.codes, Clients: clients, Log: p.DB, DecoyKey: decoyKey, Now: s.cfg.Now}); err != nil {
+		return err
+	}
+	if s.cfg.Demo {
+		// The same people on every node and every start (cpr.DemoSeed), and
+		// those the test tool adds, in the database.
+		reg := testtool.NewRegister(cpr.NewSynthetic(cpr.DemoSeed, s.cfg.Now()), p.DB)
+		s.register = reg
+		s.testtool = &testtool.Tool{Register: reg, Identities: s.identities, Apps: s.apps, Codes: s.codes,
+			Authenticators: p.DB, Log: s.log, Now: s.cfg.Now}
+	}
+	return nil
 }
 
 // Handler returns the node's HTTP handler.
@@ -179,16 +229,30 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // runJobs does periodic maintenance until ctx ends. Every node runs it; the
 // jobs are safe to run on several nodes at once.
 func (s *Server) runJobs(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
+	db := s.platform.DB
+	go db.Listen(ctx)
+	often := time.NewTicker(2 * time.Second)
+	defer often.Stop()
+	hourly := time.NewTicker(time.Hour)
+	defer hourly.Stop()
+	report := func(what string, err error) {
+		if err != nil && ctx.Err() == nil {
+			s.log.Error(what, "err", err)
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			if err := s.keyset.Rotate(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("rotating signing keys", "err", err)
-			}
+		case <-often.C:
+			// Settle requests nobody answered, so the logins waiting for
+			// them fail promptly even if no browser is looking.
+			_, err := s.approvals.ExpireDue(ctx)
+			report("expiring approval requests", err)
+		case <-hourly.C:
+			report("rotating signing keys", s.keyset.Rotate(ctx))
+			report("deleting expired counters", db.DeleteExpiredCounters(ctx, s.cfg.Now()))
+			report("deleting old login flows", db.DeleteOldFlows(ctx, s.cfg.Now()))
 		}
 	}
 }

@@ -61,11 +61,13 @@ CREATE TABLE login_flows (
     action_text    TEXT NOT NULL DEFAULT '',
     state          TEXT NOT NULL,
     method         TEXT NOT NULL DEFAULT '',
+    methods        TEXT NOT NULL DEFAULT '',    -- the methods offered, after identify
     user_key       TEXT NOT NULL DEFAULT '',
     identity_uuid  TEXT,
     factors        TEXT NOT NULL DEFAULT '',
     approval_id    TEXT,
-    challenge      BLOB,
+    challenge      BLOB,             -- the open WebAuthn session
+    webauthn       TEXT NOT NULL DEFAULT '', -- its options, for the browser
     error          TEXT NOT NULL DEFAULT '',
     origin_ip      TEXT NOT NULL DEFAULT '',
     browser        TEXT NOT NULL DEFAULT '',

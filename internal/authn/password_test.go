@@ -1,0 +1,279 @@
+package authn_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openmitid/openmitid/internal/authenticator"
+	"github.com/openmitid/openmitid/internal/authenticator/otp"
+	"github.com/openmitid/openmitid/internal/authn"
+	"github.com/openmitid/openmitid/internal/nsis"
+	"github.com/openmitid/openmitid/internal/store/storetest"
+)
+
+// TestParallelWrongPasswords: 50 wrong passwords at once against one user ID,
+// each in its own flow, get no more argon2 evaluations than the lockout limit,
+// on either database.
+func TestParallelWrongPasswords(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, env storetest.Env) {
+		limits := authn.DefaultLimits
+		r := newRig(t, env, limits)
+		ctx := context.Background()
+		id := r.person(t, "victim.user", "den-rigtige-kode-42", nsis.Substantial)
+		if _, _, err := r.codes.NewSoftToken(ctx, id.UUID, authenticator.CodeDisplay, nsis.Substantial, "test"); err != nil {
+			t.Fatal(err)
+		}
+		type flow struct {
+			f     *authn.Flow
+			token string
+		}
+		flows := make([]flow, 50)
+		for i := range flows {
+			f, token := r.start(t, "substantial")
+			f, e := r.step(t, f, token, authn.StepInput{Step: "identify", UserID: "victim.user"})
+			if e != nil || f.State != authn.StatePassword {
+				t.Fatalf("identify: %v, %v", f.State, e)
+			}
+			flows[i] = flow{f, token}
+		}
+		before := r.hasher.verifies.Load()
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			counts = map[string]int{}
+		)
+		start := make(chan struct{})
+		for _, fl := range flows {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := r.engine.Step(ctx, fl.f.ID, fl.token, authn.StepInput{Step: "password", Password: "forkert-gæt-123"})
+				e, _ := authn.IsError(err)
+				mu.Lock()
+				if e != nil {
+					counts[e.Code]++
+				} else {
+					counts["ok"]++
+				}
+				mu.Unlock()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		evaluated := r.hasher.verifies.Load() - before
+		t.Logf("50 parallel wrong passwords: %d evaluated, answers %v", evaluated, counts)
+		if evaluated > int64(limits.PasswordFailures) {
+			t.Fatalf("%d password evaluations for 50 parallel guesses; the limit is %d", evaluated, limits.PasswordFailures)
+		}
+		if counts["ok"] != 0 || counts["wrong_password"]+counts["password_locked"] != 50 {
+			t.Fatalf("answers %v", counts)
+		}
+		// Locked now, even for the right password, until the lock runs out.
+		f, token := r.start(t, "substantial")
+		r.step(t, f, token, authn.StepInput{Step: "identify", UserID: "victim.user"})
+		if _, e := r.step(t, f, token, authn.StepInput{Step: "password", Password: "den-rigtige-kode-42"}); e == nil || e.Code != "password_locked" || e.RetryAfter.IsZero() {
+			t.Fatalf("the right password during the lock: %+v", e)
+		}
+		r.clock.Add(limits.PasswordLockout + time.Second) // longer than a flow lives: start again
+		f, token = r.start(t, "substantial")
+		r.step(t, f, token, authn.StepInput{Step: "identify", UserID: "victim.user"})
+		if f, e := r.step(t, f, token, authn.StepInput{Step: "password", Password: "den-rigtige-kode-42"}); e != nil || f.State != authn.StateCode {
+			t.Fatalf("the right password after the lock: %v, %+v", f.State, e)
+		}
+	})
+}
+
+// TestUnknownUserIDLooksKnown: a user ID that does not exist is offered
+// methods, asked for a password, costs a hash evaluation, fails with the same
+// answer as a wrong password, and locks alike.
+func TestUnknownUserIDLooksKnown(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, env storetest.Env) {
+		r := newRig(t, env, authn.DefaultLimits)
+		// Find a made-up user ID whose decoy has a code display, as the real one does.
+		var f *authn.Flow
+		var token string
+		for i := 0; ; i++ {
+			f, token = r.start(t, "substantial")
+			var e *authn.Error
+			f, e = r.step(t, f, token, authn.StepInput{Step: "identify", UserID: "nobody." + string(rune('a'+i%26)) + string(rune('a'+i/26)), Method: "code_display"})
+			if e != nil {
+				t.Fatal(e)
+			}
+			if f.State == authn.StatePassword {
+				break
+			}
+			if i > 600 {
+				t.Fatal("no decoy offered a code display")
+			}
+		}
+		if len(f.Methods) == 0 || f.Identity != "" {
+			t.Fatalf("decoy flow: %+v", f)
+		}
+		before := r.hasher.verifies.Load()
+		_, e := r.step(t, f, token, authn.StepInput{Step: "password", Password: "whatever-it-is-1"})
+		if e == nil || e.Code != "wrong_password" || e.Status != 401 {
+			t.Fatalf("unknown user's password: %+v", e)
+		}
+		if r.hasher.verifies.Load()-before != 1 {
+			t.Fatal("an unknown user ID took another path: no hash was evaluated")
+		}
+		for range 4 {
+			_, e = r.step(t, f, token, authn.StepInput{Step: "password", Password: "whatever-it-is-1"})
+		}
+		if e == nil || e.Code != "password_locked" {
+			t.Fatalf("an unknown user ID does not lock like a known one: %+v", e)
+		}
+	})
+}
+
+func TestCodeDisplay(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, env storetest.Env) {
+		r := newRig(t, env, authn.DefaultLimits)
+		ctx := context.Background()
+		id := r.person(t, "code.user", "den-rigtige-kode-42", nsis.Substantial)
+		a, secret, err := r.codes.NewSoftToken(ctx, id.UUID, authenticator.CodeDisplay, nsis.Substantial, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tot := otp.TOTP{Secret: secret}
+		login := func() (*authn.Flow, string) {
+			f, token := r.start(t, "substantial")
+			f, e := r.step(t, f, token, authn.StepInput{Step: "identify", UserID: "CODE.USER", Method: "code_display"})
+			if e != nil || f.State != authn.StatePassword {
+				t.Fatalf("identify: %v %+v", f.State, e)
+			}
+			if f, e = r.step(t, f, token, authn.StepInput{Step: "password", Password: "den-rigtige-kode-42"}); e != nil || f.State != authn.StateCode {
+				t.Fatalf("password: %v %+v", f.State, e)
+			}
+			return f, token
+		}
+		f, token := login()
+		code := tot.At(r.clock.Now())
+		f, e := r.step(t, f, token, authn.StepInput{Step: "code", Code: code})
+		if e != nil || f.State != authn.StateDone {
+			t.Fatalf("code: %v %+v", f.State, e)
+		}
+		res, err := r.engine.Result(ctx, f.ID)
+		if err != nil || res.LoA != nsis.Substantial || res.Identity != id.UUID || len(res.AMR) != 2 || res.AMR[1] != "code_token" {
+			t.Fatalf("result %+v, %v", res, err)
+		}
+		// The same code again, in another login: refused (single-use step).
+		f, token = login()
+		if _, e := r.step(t, f, token, authn.StepInput{Step: "code", Code: code}); e == nil || e.Code != "wrong_code" {
+			t.Fatalf("a replayed code: %+v", e)
+		}
+		// The previous step's code, now that a newer one was used: refused.
+		if _, e := r.step(t, f, token, authn.StepInput{Step: "code", Code: tot.At(r.clock.Now().Add(-30 * time.Second))}); e == nil || e.Code != "wrong_code" {
+			t.Fatalf("an older code: %+v", e)
+		}
+		// A third wrong code locks the code display, even against the right code.
+		wrong := "000000"
+		if wrong == tot.At(r.clock.Now().Add(30*time.Second)) {
+			wrong = "111111"
+		}
+		if _, e := r.step(t, f, token, authn.StepInput{Step: "code", Code: wrong}); e == nil || e.Code != "code_locked" {
+			t.Fatalf("third wrong code: %+v", e)
+		}
+		r.clock.Add(30 * time.Second)
+		if _, e := r.step(t, f, token, authn.StepInput{Step: "code", Code: tot.At(r.clock.Now())}); e == nil || e.Code != "code_locked" {
+			t.Fatalf("the right code while locked: %+v", e)
+		}
+		r.clock.Add(authn.DefaultLimits.CodeLockout)
+		if f, e := r.step(t, f, token, authn.StepInput{Step: "code", Code: tot.At(r.clock.Now())}); e != nil || f.State != authn.StateDone {
+			t.Fatalf("after the lock: %v %+v", f.State, e)
+		}
+		cur, _ := env.DB.Authenticator(ctx, a.ID)
+		if cur.OTPLastStep != tot.Step(r.clock.Now()) {
+			t.Errorf("last step %d, want %d", cur.OTPLastStep, tot.Step(r.clock.Now()))
+		}
+	})
+}
+
+// TestBadSteps: every malformed or out-of-turn step gets an error and changes nothing.
+func TestBadSteps(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, env storetest.Env) {
+		r := newRig(t, env, authn.DefaultLimits)
+		ctx := context.Background()
+		r.person(t, "steps.user", "den-rigtige-kode-42", nsis.Substantial)
+		f, token := r.start(t, "low")
+		bad := []struct {
+			in   authn.StepInput
+			code string
+		}{
+			{authn.StepInput{Step: "password", Password: "x"}, "step_out_of_order"},
+			{authn.StepInput{Step: "code", Code: "123456"}, "step_out_of_order"},
+			{authn.StepInput{Step: "chip"}, "step_out_of_order"},
+			{authn.StepInput{Step: "method", Method: "app"}, "step_out_of_order"},
+			{authn.StepInput{Step: "dance"}, "unknown_step"},
+			{authn.StepInput{Step: ""}, "unknown_step"},
+			{authn.StepInput{Step: "identify", UserID: ""}, "user_id_required"},
+			{authn.StepInput{Step: "identify", UserID: "steps.user", Method: "telepathy"}, "unknown_method"},
+		}
+		for _, b := range bad {
+			got, e := r.step(t, f, token, b.in)
+			if e == nil || e.Code != b.code || e.Status < 400 || e.Status > 499 {
+				t.Errorf("%+v: %+v; want %s", b.in, e, b.code)
+			}
+			if got != nil && (got.Version != f.Version || got.State != authn.StateIdentify) {
+				t.Errorf("%+v changed the flow: %+v", b.in, got)
+			}
+		}
+		// Another flow's token, or none, opens nothing.
+		_, other := r.start(t, "low")
+		for _, tok := range []string{other, "", token + "x"} {
+			if _, err := r.engine.Step(ctx, f.ID, tok, authn.StepInput{Step: "identify", UserID: "steps.user"}); err != authn.ErrFlowNotFound {
+				t.Errorf("token %q: %v", tok, err)
+			}
+		}
+		// Password alone at low; then the finished flow takes no step.
+		f, _ = r.step(t, f, token, authn.StepInput{Step: "identify", UserID: "steps.user", Method: "password"})
+		if f.State != authn.StatePassword {
+			t.Fatalf("state %s", f.State)
+		}
+		if _, e := r.step(t, f, token, authn.StepInput{Step: "password", Password: ""}); e == nil || e.Code != "password_required" {
+			t.Fatalf("empty password: %+v", e)
+		}
+		f, e := r.step(t, f, token, authn.StepInput{Step: "password", Password: "den-rigtige-kode-42"})
+		if e != nil || f.State != authn.StateDone {
+			t.Fatalf("password: %v %+v", f.State, e)
+		}
+		if res, _ := r.engine.Result(ctx, f.ID); res.LoA != nsis.Low {
+			t.Fatalf("password alone reached %v", res.LoA)
+		}
+		for _, in := range []authn.StepInput{{Step: "password", Password: "x"}, {Step: "identify", UserID: "steps.user"}, {Step: "cancel"}} {
+			if _, e := r.step(t, f, token, in); e == nil || e.Code != "flow_finished" {
+				t.Errorf("%+v on a finished flow: %+v", in, e)
+			}
+		}
+		// An expired flow fails as expired.
+		f, token = r.start(t, "low")
+		r.clock.Add(authn.FlowLifetime + time.Second)
+		if got, e := r.step(t, f, token, authn.StepInput{Step: "identify", UserID: "steps.user"}); e == nil || e.Code != "flow_expired" || got.State != authn.StateFailed {
+			t.Fatalf("expired flow: %+v", e)
+		}
+	})
+}
+
+func TestStartRefusals(t *testing.T) {
+	env := storetest.Open(t, "sqlite")
+	r := newRig(t, env, authn.DefaultLimits)
+	long := ""
+	for range 131 {
+		long += "x"
+	}
+	for _, req := range []authn.StartRequest{
+		{ClientID: "nobody"},
+		{ClientID: "bank", Level: "medium"},
+		{ClientID: "bank", ReferenceText: long},
+		{ClientID: "bank", ReferenceText: "evil\u202etxt"},
+		{ClientID: "bank", ReferenceText: "line\nbreak"},
+		{ClientID: "bank", ActionText: "TRANSFER_ALL"},
+	} {
+		if f, _, err := r.engine.Start(context.Background(), req); err == nil || f != nil {
+			t.Errorf("Start(%+v) = %v, %v", req, f, err)
+		}
+	}
+}

@@ -30,6 +30,7 @@ func init() {
 		"migrate": {"bring the database schema up to date", runMigrate},
 		"audit":   {"audit log tools: audit verify", runAudit},
 		"version": {"print the version", runVersion},
+		"app":     {"the reference MitID app: activate, approve, block", runApp},
 	}
 }
 

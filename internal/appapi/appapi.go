@@ -53,6 +53,7 @@ type activateRequest struct {
 type activateResponse struct {
 	DeviceID   string    `json:"device_id"`
 	UserID     string    `json:"user_id"`
+	Identity   string    `json:"identity"`
 	UsableFrom time.Time `json:"usable_from"`
 	Level      string    `json:"level"`
 }
@@ -76,7 +77,7 @@ func (a *API) activate(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusCreated, activateResponse{DeviceID: dev.ID, UserID: id.UserID, UsableFrom: dev.UsableFrom, Level: dev.Level.String()})
+	web.WriteJSON(w, http.StatusCreated, activateResponse{DeviceID: dev.ID, UserID: id.UserID, Identity: id.UUID, UsableFrom: dev.UsableFrom, Level: dev.Level.String()})
 }
 
 // authenticate checks the device signature of a request with its body.
@@ -260,6 +261,7 @@ func (a *API) block(w http.ResponseWriter, r *http.Request) {
 type deviceResponse struct {
 	DeviceID   string    `json:"device_id"`
 	UserID     string    `json:"user_id"`
+	Identity   string    `json:"identity"`
 	Name       string    `json:"name"`
 	State      string    `json:"state"`
 	UsableFrom time.Time `json:"usable_from"`
@@ -275,7 +277,7 @@ func (a *API) device(w http.ResponseWriter, r *http.Request) {
 	if dev.Identity.State != identity.Active {
 		state = string(dev.Identity.State)
 	}
-	web.WriteJSON(w, http.StatusOK, deviceResponse{DeviceID: dev.Authenticator.ID, UserID: dev.Identity.UserID,
+	web.WriteJSON(w, http.StatusOK, deviceResponse{DeviceID: dev.Authenticator.ID, UserID: dev.Identity.UserID, Identity: dev.Identity.UUID,
 		Name: dev.Authenticator.Name, State: state, UsableFrom: dev.Authenticator.UsableFrom, Level: dev.Authenticator.Level.String()})
 }
 

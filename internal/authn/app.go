@@ -17,13 +17,9 @@ import (
 // ID that does not exist, a decoy that no app will ever see, so that the
 // browser waits alike.
 func (e *Engine) askApp(ctx context.Context, f *Flow) error {
-	title := "Log på " + f.ClientName
-	if f.ActionText != "LOG_ON" {
-		title = f.ClientName
-	}
 	a, err := e.approvals.Create(ctx, approval.New{Identity: f.Identity, RateKey: f.UserKey, FlowID: f.ID,
 		Kind: approval.KindLogin, ClientName: f.ClientName, ReferenceText: f.ReferenceText, ActionText: f.ActionText,
-		Title: title, Location: coarseLocation(f.OriginIP), Browser: f.Browser})
+		Location: coarseLocation(f.OriginIP), Browser: f.Browser})
 	switch {
 	case errors.Is(err, approval.ErrTooMany):
 		return errorf(http.StatusTooManyRequests, "too_many_app_requests",

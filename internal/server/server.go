@@ -174,6 +174,9 @@ func (s *Server) buildDomain(ctx context.Context) error {
 // Handler returns the node's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// Engine returns the node's login engine.
+func (s *Server) Engine() *authn.Engine { return s.engine }
+
 // Platform returns the node's database and keys.
 func (s *Server) Platform() *Platform { return s.platform }
 

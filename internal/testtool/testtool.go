@@ -50,7 +50,28 @@ type Tool struct {
 func (t *Tool) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /testtool/v1/identities", t.createIdentity)
 	mux.HandleFunc("GET /testtool/v1/identities/{user_id}", t.getIdentity)
+	mux.HandleFunc("POST /testtool/v1/identities/{user_id}/activation-codes", t.newActivationCode)
 	mux.HandleFunc("POST /testtool/v1/persons", t.createPerson)
+}
+
+// newActivationCode issues another activation code for a test identity, so a
+// test can activate more apps.
+func (t *Tool) newActivationCode(w http.ResponseWriter, r *http.Request) {
+	id, err := t.Identities.ByUserID(r.Context(), r.PathValue("user_id"))
+	if errors.Is(err, identity.ErrNotFound) {
+		web.WriteError(w, http.StatusNotFound, "not_found", "No test identity has that user ID.")
+		return
+	}
+	if err != nil {
+		web.WriteInternal(w, r, t.Log, err)
+		return
+	}
+	code, err := t.Apps.NewActivationCode(r.Context(), id.UUID, id.IAL, actor)
+	if err != nil {
+		web.WriteInternal(w, r, t.Log, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusCreated, appOut{ActivationCode: code})
 }
 
 const actor = "testtool"

@@ -117,11 +117,27 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// IdentityService returns the identity service on a platform, for tools that
+// work on identities without serving.
+// now may be nil (time.Now).
+func IdentityService(ctx context.Context, p *Platform, now func() time.Time) (*identity.Service, error) {
+	hasher, err := password.NewHasher(password.OWASP, nil)
+	if err != nil {
+		return nil, err
+	}
+	indexKey, err := p.Keys.Secret(ctx, p.DB, "cpr-index", 32)
+	if err != nil {
+		return nil, err
+	}
+	return identity.NewService(identity.Config{Store: p.DB, Log: p.DB, Keys: p.Keys, Hasher: hasher,
+		Policy: password.CheckPolicy, CPRIndexKey: indexKey, Now: now})
+}
+
 // buildDomain makes the domain services on the platform.
 func (s *Server) buildDomain(ctx context.Context) error {
 	p := s.platform
-	hasher, err := password.NewHasher(password.OWASP, nil)
-	if err != nil {
+	var err error
+	if s.identities, err = IdentityService(ctx, p, s.cfg.Now); err != nil {
 		return err
 	}
 	secret := func(name string) []byte {
@@ -132,12 +148,8 @@ func (s *Server) buildDomain(ctx context.Context) error {
 		v, err = p.Keys.Secret(ctx, p.DB, name, 32)
 		return v
 	}
-	indexKey, qrKey, decoyKey := secret("cpr-index"), secret("qr-binding"), secret("decoy")
+	qrKey, decoyKey := secret("qr-binding"), secret("decoy")
 	if err != nil {
-		return err
-	}
-	if s.identities, err = identity.NewService(identity.Config{Store: p.DB, Log: p.DB, Keys: p.Keys, Hasher: hasher,
-		Policy: password.CheckPolicy, CPRIndexKey: indexKey, Now: s.cfg.Now}); err != nil {
 		return err
 	}
 	binder, err := approval.NewBinder(qrKey)

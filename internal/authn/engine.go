@@ -547,13 +547,14 @@ func (e *Engine) advance(ctx context.Context, f *Flow, use FactorUse) error {
 	if x := f.next(); x != "" {
 		return e.enter(ctx, f, x)
 	}
-	loa, _, err := e.level(ctx, f, id)
+	loa, aal, err := e.level(ctx, f, id)
 	if err != nil {
 		return err
 	}
 	if loa < f.Level {
 		return e.fail(ctx, f, "level_not_reachable")
 	}
+	f.LoA, f.IAL, f.AAL = loa, id.IAL, aal
 	f.State, f.DoneAt, f.ApprovalID = StateDone, e.now().UTC(), ""
 	f.Challenge, f.WebAuthn = nil, ""
 	return e.log.Record(ctx, audit.Event{Actor: audit.ActorIdentity(f.Identity), Action: "login.succeeded", Identity: f.Identity,
@@ -585,18 +586,15 @@ func (e *Engine) Result(ctx context.Context, id string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	return f.Result()
+}
+
+// Result returns what the flow established, if it is done.
+func (f *Flow) Result() (Result, error) {
 	if f.State != StateDone {
 		return Result{}, ErrStepOutOfTurn
 	}
-	ident, err := e.identities.ByUUID(ctx, f.Identity)
-	if err != nil {
-		return Result{}, err
-	}
-	loa, aal, err := e.level(ctx, f, ident)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Identity: f.Identity, LoA: loa, IAL: ident.IAL, AAL: aal, AMR: f.AMR(), AuthTime: f.DoneAt, ClientID: f.ClientID}, nil
+	return Result{Identity: f.Identity, LoA: f.LoA, IAL: f.IAL, AAL: f.AAL, AMR: f.AMR(), AuthTime: f.DoneAt, ClientID: f.ClientID}, nil
 }
 
 // failureIP is the address failures are counted against: the request's.

@@ -61,9 +61,10 @@ type Flow struct {
 	Identity      string   // "" until identified, and for a user ID that may not log in
 	Factors       []FactorUse
 	ApprovalID    string
-	Challenge     []byte // the open WebAuthn session
-	WebAuthn      string // its options for the browser (JSON)
-	Error         string // why it failed, or what went wrong in the last step
+	Challenge     []byte     // the open WebAuthn session
+	WebAuthn      string     // its options for the browser (JSON)
+	Error         string     // why it failed, or what went wrong in the last step
+	LoA, IAL, AAL nsis.Level // when done: what the login established
 	OriginIP      string
 	Browser       string
 	AuthRequest   string // the OpenID Connect authorization request waiting for this flow
@@ -105,6 +106,32 @@ func DecodeMethods(s string) []Method {
 		out = append(out, Method(p))
 	}
 	return out
+}
+
+// EncodeLevels writes a done flow's levels as stored: "substantial high substantial".
+func EncodeLevels(loa, ial, aal nsis.Level) string {
+	if loa == nsis.None {
+		return ""
+	}
+	return loa.String() + " " + ial.String() + " " + aal.String()
+}
+
+// DecodeLevels reads what [EncodeLevels] wrote.
+func DecodeLevels(s string) (loa, ial, aal nsis.Level, err error) {
+	if s == "" {
+		return nsis.None, nsis.None, nsis.None, nil
+	}
+	parts := strings.Fields(s)
+	if len(parts) != 3 {
+		return nsis.None, nsis.None, nsis.None, fmt.Errorf("authn: stored levels %q", s)
+	}
+	var ls [3]nsis.Level
+	for i, p := range parts {
+		if ls[i], err = nsis.Parse(p); err != nil {
+			return nsis.None, nsis.None, nsis.None, err
+		}
+	}
+	return ls[0], ls[1], ls[2], nil
 }
 
 // DecodeFactors reads what [EncodeFactors] wrote.

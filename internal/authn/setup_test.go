@@ -2,6 +2,7 @@ package authn_test
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/openmitid/openmitid/internal/cpr"
 	"github.com/openmitid/openmitid/internal/identity"
 	"github.com/openmitid/openmitid/internal/nsis"
+	"github.com/openmitid/openmitid/internal/store"
 	"github.com/openmitid/openmitid/internal/store/storetest"
 )
 
@@ -73,6 +75,10 @@ type rig struct {
 var cheap = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 func newRig(t *testing.T, env storetest.Env, limits authn.Limits) *rig {
+	return newRigTB(t, env, limits)
+}
+
+func newRigTB(t testing.TB, env storetest.Env, limits authn.Limits) *rig {
 	t.Helper()
 	ctx := context.Background()
 	r := &rig{env: env, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
@@ -111,6 +117,10 @@ func newRig(t *testing.T, env storetest.Env, limits authn.Limits) *rig {
 
 // person makes an active identity with a password.
 func (r *rig) person(t *testing.T, userID, pw string, ial nsis.Level) *identity.Identity {
+	return r.personTB(t, userID, pw, ial)
+}
+
+func (r *rig) personTB(t testing.TB, userID, pw string, ial nsis.Level) *identity.Identity {
 	t.Helper()
 	n := r.n.Add(1)
 	p := r.register.All()[n]
@@ -143,4 +153,11 @@ func (r *rig) step(t *testing.T, f *authn.Flow, token string, in authn.StepInput
 		t.Fatalf("step %s: unexpected error %v", in.Step, err)
 	}
 	return got, e
+}
+
+func storeEngine(name string) store.Engine { return store.Engine(name) }
+
+type httptestRequest struct {
+	req  *http.Request
+	body []byte
 }

@@ -38,9 +38,7 @@ func (e *Engine) View(ctx context.Context, f *Flow) (View, error) {
 	}
 	switch f.State {
 	case StateDone:
-		if r, err := e.Result(ctx, f.ID); err == nil {
-			v.Level = r.LoA.String()
-		}
+		v.Level = f.LoA.String()
 	case StateWaitingForApp:
 		a, err := e.approvals.Get(ctx, f.ApprovalID)
 		if err != nil {

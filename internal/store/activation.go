@@ -25,7 +25,7 @@ func (db *DB) InsertActivationCode(ctx context.Context, c app.ActivationCode) er
 func (db *DB) UseActivationCode(ctx context.Context, hash []byte, now time.Time) (app.ActivationCode, error) {
 	var c app.ActivationCode
 	err := db.InTx(ctx, func(ctx context.Context) error {
-		tx := db.txFrom(ctx).tx
+		tx := db.runner(db.txFrom(ctx))
 		res, err := tx.ExecContext(ctx, `UPDATE activation_codes SET used_at = $1
 			WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1`, now.UnixMicro(), hash)
 		if err != nil {

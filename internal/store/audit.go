@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,14 +70,20 @@ func (db *DB) flushAudit(ctx context.Context, st *txState) error {
 		return errors.New("store: audit events recorded before the audit key was set")
 	}
 	chain := audit.ChainFor(st.events[0].Identity, st.events[0].ID)
+	tx := db.runner(st)
 	var (
 		seq  int64
 		prev []byte
 	)
-	if err := st.tx.QueryRowContext(ctx,
+	if err := tx.QueryRowContext(ctx,
 		"SELECT seq, mac FROM audit_chains WHERE chain = $1"+db.forUpdate(), chain).Scan(&seq, &prev); err != nil {
 		return db.wrap("reading audit chain head", err)
 	}
+	// All of the transaction's events in one statement: each statement costs
+	// a round trip on PostgreSQL and a parse-and-run on SQLite.
+	var q strings.Builder
+	q.WriteString("INSERT INTO audit_events (chain, seq, id, at, actor, action, identity, ip, details, prev, mac) VALUES ")
+	args := make([]any, 0, 11*len(st.events))
 	for i := range st.events {
 		e := &st.events[i]
 		seq++
@@ -89,15 +96,19 @@ func (db *DB) flushAudit(ctx context.Context, st *txState) error {
 			}
 			details = string(b)
 		}
-		if _, err := st.tx.ExecContext(ctx, `INSERT INTO audit_events
-			(chain, seq, id, at, actor, action, identity, ip, details, prev, mac)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			chain, seq, e.ID, e.At.UnixMicro(), e.Actor, e.Action, e.Identity, e.IP, details, nonNil(e.Prev), e.MAC); err != nil {
-			return db.wrap("writing audit event", err)
+		if i > 0 {
+			q.WriteString(", ")
 		}
+		n := len(args)
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
+			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+		args = append(args, chain, seq, e.ID, e.At.UnixMicro(), e.Actor, e.Action, e.Identity, e.IP, details, nonNil(e.Prev), e.MAC)
 		prev = e.MAC
 	}
-	if _, err := st.tx.ExecContext(ctx,
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return db.wrap("writing audit events", err)
+	}
+	if _, err := tx.ExecContext(ctx,
 		"UPDATE audit_chains SET seq = $1, mac = $2 WHERE chain = $3", seq, prev, chain); err != nil {
 		return db.wrap("writing audit chain head", err)
 	}

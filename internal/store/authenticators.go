@@ -4,41 +4,56 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/openmitid/openmitid/internal/authenticator"
+	"github.com/openmitid/openmitid/internal/identity"
 	"github.com/openmitid/openmitid/internal/nsis"
 )
 
 const authenticatorColumns = `id, identity_uuid, kind, state, name, level, public_key, serial, credential_id, credential,
 	sign_count, otp_last_step, usable_from, created_at, updated_at, last_used_at, version`
 
-func scanAuthenticator(row interface{ Scan(...any) error }) (*authenticator.Authenticator, error) {
-	var (
-		a                        authenticator.Authenticator
-		kind, state, level       string
-		serial                   sql.NullString
-		usable, created, updated int64
-		lastUsed                 sql.NullInt64
-		signCount                int64
-	)
-	if err := row.Scan(&a.ID, &a.Identity, &kind, &state, &a.Name, &level, &a.PublicKey, &serial, &a.CredentialID,
-		&a.Credential, &signCount, &a.OTPLastStep, &usable, &created, &updated, &lastUsed, &a.Version); err != nil {
-		return nil, err
-	}
+// authenticatorScan holds a row's authenticator columns while they are scanned.
+type authenticatorScan struct {
+	a                        authenticator.Authenticator
+	kind, state, level       string
+	serial                   sql.NullString
+	usable, created, updated int64
+	lastUsed                 sql.NullInt64
+	signCount                int64
+}
+
+// dest lists where the columns of authenticatorColumns go, in order.
+func (x *authenticatorScan) dest() []any {
+	return []any{&x.a.ID, &x.a.Identity, &x.kind, &x.state, &x.a.Name, &x.level, &x.a.PublicKey, &x.serial, &x.a.CredentialID,
+		&x.a.Credential, &x.signCount, &x.a.OTPLastStep, &x.usable, &x.created, &x.updated, &x.lastUsed, &x.a.Version}
+}
+
+func (x *authenticatorScan) finish() (*authenticator.Authenticator, error) {
+	a := x.a
 	var err error
-	if a.Kind, err = authenticator.ParseKind(kind); err != nil {
+	if a.Kind, err = authenticator.ParseKind(x.kind); err != nil {
 		return nil, err
 	}
-	if a.Level, err = nsis.Parse(level); err != nil {
+	if a.Level, err = nsis.Parse(x.level); err != nil {
 		return nil, err
 	}
-	a.State, a.Serial, a.SignCount = authenticator.State(state), serial.String, uint32(signCount)
-	a.UsableFrom, a.CreatedAt, a.UpdatedAt = time.UnixMicro(usable).UTC(), time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
-	if lastUsed.Valid {
-		a.LastUsedAt = time.UnixMicro(lastUsed.Int64).UTC()
+	a.State, a.Serial, a.SignCount = authenticator.State(x.state), x.serial.String, uint32(x.signCount)
+	a.UsableFrom, a.CreatedAt, a.UpdatedAt = time.UnixMicro(x.usable).UTC(), time.UnixMicro(x.created).UTC(), time.UnixMicro(x.updated).UTC()
+	if x.lastUsed.Valid {
+		a.LastUsedAt = time.UnixMicro(x.lastUsed.Int64).UTC()
 	}
 	return &a, nil
+}
+
+func scanAuthenticator(row interface{ Scan(...any) error }) (*authenticator.Authenticator, error) {
+	var x authenticatorScan
+	if err := row.Scan(x.dest()...); err != nil {
+		return nil, err
+	}
+	return x.finish()
 }
 
 func nullTime(t time.Time) sql.NullInt64 {
@@ -123,4 +138,42 @@ func (db *DB) AdvanceOTPStep(ctx context.Context, id string, step int64, now tim
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil
+}
+
+// prefixed qualifies a column list with a table alias.
+func prefixed(alias, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+var deviceAndIdentityQuery = "SELECT " + prefixed("a", authenticatorColumns) + ", " + prefixed("i", identityColumns) +
+	" FROM authenticators a JOIN identities i ON i.uuid = a.identity_uuid WHERE a.id = $1"
+
+// DeviceAndIdentity returns an authenticator and its identity in one read
+// (every request of the app is authenticated so). The identity's CPR number is
+// left sealed.
+func (db *DB) DeviceAndIdentity(ctx context.Context, id string) (*authenticator.Authenticator, *identity.Identity, error) {
+	var (
+		ax authenticatorScan
+		ix identityScan
+	)
+	err := db.q(ctx).QueryRowContext(ctx, deviceAndIdentityQuery, id).Scan(append(ax.dest(), ix.dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, authenticator.ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, db.wrap("reading device", err)
+	}
+	a, err := ax.finish()
+	if err != nil {
+		return nil, nil, err
+	}
+	i, err := ix.finish()
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, i, nil
 }

@@ -19,7 +19,7 @@ func (db *DB) ReserveAttempt(ctx context.Context, key string, limit int, lockout
 		until   time.Time
 	)
 	err := db.InTx(ctx, func(ctx context.Context) error {
-		tx := db.txFrom(ctx).tx
+		tx := db.runner(db.txFrom(ctx))
 		if _, err := tx.ExecContext(ctx, `INSERT INTO attempt_counters (key, failures, updated_at) VALUES ($1, 0, $2)
 			ON CONFLICT (key) DO NOTHING`, key, now.UnixMicro()); err != nil {
 			return err
@@ -86,7 +86,7 @@ func (db *DB) CountInWindow(ctx context.Context, key string, window time.Duratio
 	win := now.UnixMicro() / window.Microseconds()
 	var n int64
 	err := db.InTx(ctx, func(ctx context.Context) error {
-		return db.txFrom(ctx).tx.QueryRowContext(ctx, `INSERT INTO rate_counters (key, win, count, expires_at) VALUES ($1, $2, 1, $3)
+		return db.runner(db.txFrom(ctx)).QueryRowContext(ctx, `INSERT INTO rate_counters (key, win, count, expires_at) VALUES ($1, $2, 1, $3)
 			ON CONFLICT (key, win) DO UPDATE SET count = rate_counters.count + 1 RETURNING count`,
 			key, win, (win+1)*window.Microseconds()).Scan(&n)
 	})

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +57,15 @@ type DB struct {
 
 	hub       hub
 	listening atomic.Bool
+
+	// Prepared statements by pool and SQL text (SQLite only: its driver would
+	// parse every statement on every call; pgx caches its own).
+	stmts sync.Map // stmtKey → *sql.Stmt
+}
+
+type stmtKey struct {
+	pool  *sql.DB
+	query string
 }
 
 // Open connects to the database named by dsn (see [ParseDSN]) and checks that
@@ -173,6 +183,11 @@ func (db *DB) Now() time.Time { return time.UnixMicro(db.now().UnixMicro()).UTC(
 
 // Close closes the connections.
 func (db *DB) Close() error {
+	db.stmts.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		db.stmts.Delete(k)
+		return true
+	})
 	var err error
 	if db.w != nil {
 		err = db.w.Close()
@@ -319,9 +334,111 @@ type querier interface {
 // q returns the transaction in ctx, or the reader pool.
 func (db *DB) q(ctx context.Context) querier {
 	if st := db.txFrom(ctx); st != nil {
-		return st.tx
+		return db.runner(st)
+	}
+	if db.cfg.Engine == SQLite {
+		return &cached{db: db, pool: db.r}
 	}
 	return db.r
+}
+
+// runner returns what runs statements in a transaction.
+func (db *DB) runner(st *txState) querier {
+	if db.cfg.Engine != SQLite {
+		return st.tx
+	}
+	pool := db.w
+	if st.readOnly {
+		pool = db.r
+	}
+	return &cached{db: db, pool: pool, st: st}
+}
+
+// cached runs statements through prepared statements kept per pool, so SQLite
+// parses each SQL text once per connection instead of on every call.
+type cached struct {
+	db   *DB
+	pool *sql.DB
+	st   *txState // the transaction, if any
+}
+
+// stmt returns the prepared statement for query, or nil when it must run
+// unprepared this once. A statement not yet prepared is not prepared on the
+// pool inside a transaction: that would wait for a connection, and on SQLite
+// the one write connection is the transaction's own. It is prepared when the
+// transaction has committed instead.
+func (c *cached) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	key := stmtKey{c.pool, query}
+	if v, ok := c.db.stmts.Load(key); ok {
+		st := v.(*sql.Stmt)
+		if c.st != nil {
+			// Prepared once per connection and remembered by st, so this
+			// reuses what was prepared on the transaction's connection.
+			st = c.st.tx.StmtContext(ctx, st)
+		}
+		return st, nil
+	}
+	if c.st != nil {
+		if !c.st.readOnly {
+			c.st.after = append(c.st.after, func() { c.db.prepare(context.Background(), key) })
+		}
+		return nil, nil
+	}
+	return c.db.prepare(ctx, key)
+}
+
+func (db *DB) prepare(ctx context.Context, key stmtKey) (*sql.Stmt, error) {
+	if v, ok := db.stmts.Load(key); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := key.pool.PrepareContext(ctx, key.query)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := db.stmts.LoadOrStore(key, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+func (c *cached) direct() querier {
+	if c.st != nil {
+		return c.st.tx
+	}
+	return c.pool
+}
+
+func (c *cached) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return c.direct().ExecContext(ctx, query, args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (c *cached) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return c.direct().QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c *cached) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := c.stmt(ctx, query)
+	if err != nil || st == nil {
+		// Unprepared; on an error, the same query fails the same way and
+		// the caller's Scan reports it (sql.Row carries errors only so).
+		return c.direct().QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // exec runs a statement in the transaction in ctx, or in a transaction of its own.
@@ -329,7 +446,7 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	var res sql.Result
 	err := db.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		res, err = db.txFrom(ctx).tx.ExecContext(ctx, query, args...)
+		res, err = db.runner(db.txFrom(ctx)).ExecContext(ctx, query, args...)
 		return err
 	})
 	return res, err

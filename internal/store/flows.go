@@ -11,19 +11,20 @@ import (
 )
 
 const flowColumns = `id, token_hash, client_id, client_name, level, reference_text, action_text, state, method, methods,
-	user_key, identity_uuid, factors, approval_id, challenge, webauthn, error, origin_ip, browser, auth_request, created_at,
+	user_key, identity_uuid, factors, approval_id, challenge, webauthn, error, levels, origin_ip, browser, auth_request, created_at,
 	updated_at, expires_at, done_at, version`
 
 func scanFlow(row interface{ Scan(...any) error }) (*authn.Flow, error) {
 	var (
 		f                                 authn.Flow
 		level, state, method, methods, fs string
+		levels                            string
 		identity, approvalID              sql.NullString
 		created, updated, expires         int64
 		done                              sql.NullInt64
 	)
 	if err := row.Scan(&f.ID, &f.TokenHash, &f.ClientID, &f.ClientName, &level, &f.ReferenceText, &f.ActionText, &state,
-		&method, &methods, &f.UserKey, &identity, &fs, &approvalID, &f.Challenge, &f.WebAuthn, &f.Error, &f.OriginIP,
+		&method, &methods, &f.UserKey, &identity, &fs, &approvalID, &f.Challenge, &f.WebAuthn, &f.Error, &levels, &f.OriginIP,
 		&f.Browser, &f.AuthRequest, &created, &updated, &expires, &done, &f.Version); err != nil {
 		return nil, err
 	}
@@ -33,6 +34,9 @@ func scanFlow(row interface{ Scan(...any) error }) (*authn.Flow, error) {
 	}
 	f.State, f.Method, f.Factors = authn.State(state), authn.Method(method), authn.DecodeFactors(fs)
 	f.Methods = authn.DecodeMethods(methods)
+	if f.LoA, f.IAL, f.AAL, err = authn.DecodeLevels(levels); err != nil {
+		return nil, err
+	}
 	f.Identity, f.ApprovalID = identity.String, approvalID.String
 	f.CreatedAt, f.UpdatedAt, f.ExpiresAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC(), time.UnixMicro(expires).UTC()
 	if done.Valid {
@@ -46,10 +50,11 @@ func (db *DB) InsertFlow(ctx context.Context, f *authn.Flow) error {
 	f.Version = 1
 	_, err := db.exec(ctx, "INSERT INTO login_flows ("+flowColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-		$24, $25)`,
+		$24, $25, $26)`,
 		f.ID, f.TokenHash, f.ClientID, f.ClientName, f.Level.String(), f.ReferenceText, f.ActionText, string(f.State),
 		string(f.Method), authn.EncodeMethods(f.Methods), f.UserKey, nullString(f.Identity), authn.EncodeFactors(f.Factors),
-		nullString(f.ApprovalID), f.Challenge, f.WebAuthn, f.Error, f.OriginIP, f.Browser, f.AuthRequest,
+		nullString(f.ApprovalID), f.Challenge, f.WebAuthn, f.Error, authn.EncodeLevels(f.LoA, f.IAL, f.AAL), f.OriginIP,
+		f.Browser, f.AuthRequest,
 		f.CreatedAt.UnixMicro(), f.UpdatedAt.UnixMicro(), f.ExpiresAt.UnixMicro(), nullTime(f.DoneAt), f.Version)
 	if err != nil {
 		return db.wrap("inserting login flow", err)
@@ -73,10 +78,10 @@ func (db *DB) Flow(ctx context.Context, id string) (*authn.Flow, error) {
 func (db *DB) UpdateFlow(ctx context.Context, f *authn.Flow) error {
 	res, err := db.exec(ctx, `UPDATE login_flows SET state = $1, method = $2, methods = $3, user_key = $4, identity_uuid = $5,
 		factors = $6, approval_id = $7, challenge = $8, webauthn = $9, error = $10, auth_request = $11, updated_at = $12,
-		done_at = $13, version = version + 1 WHERE id = $14 AND version = $15`,
+		done_at = $13, levels = $14, version = version + 1 WHERE id = $15 AND version = $16`,
 		string(f.State), string(f.Method), authn.EncodeMethods(f.Methods), f.UserKey, nullString(f.Identity),
 		authn.EncodeFactors(f.Factors), nullString(f.ApprovalID), f.Challenge, f.WebAuthn, f.Error, f.AuthRequest,
-		f.UpdatedAt.UnixMicro(), nullTime(f.DoneAt), f.ID, f.Version)
+		f.UpdatedAt.UnixMicro(), nullTime(f.DoneAt), authn.EncodeLevels(f.LoA, f.IAL, f.AAL), f.ID, f.Version)
 	if err != nil {
 		return db.wrap("updating login flow", err)
 	}

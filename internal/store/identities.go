@@ -14,31 +14,44 @@ import (
 
 const identityColumns = "uuid, user_id, password_hash, state, ial, restrictions, cpr_index, cpr_sealed, pcode, created_at, updated_at, version"
 
-func scanIdentity(row interface{ Scan(...any) error }) (*identity.Identity, error) {
-	var (
-		id                identity.Identity
-		hash, pcode       sql.NullString
-		state, ial        string
-		created, updated  int64
-		restrictions      int64
-		cprIndex, cprSeal []byte
-	)
-	if err := row.Scan(&id.UUID, &id.UserID, &hash, &state, &ial, &restrictions, &cprIndex, &cprSeal, &pcode,
-		&created, &updated, &id.Version); err != nil {
-		return nil, err
-	}
+// identityScan holds a row's identity columns while they are scanned.
+type identityScan struct {
+	id                identity.Identity
+	hash, pcode       sql.NullString
+	state, ial        string
+	created, updated  int64
+	restrictions      int64
+	cprIndex, cprSeal []byte
+}
+
+// dest lists where the columns of identityColumns go, in order.
+func (x *identityScan) dest() []any {
+	return []any{&x.id.UUID, &x.id.UserID, &x.hash, &x.state, &x.ial, &x.restrictions, &x.cprIndex, &x.cprSeal,
+		&x.pcode, &x.created, &x.updated, &x.id.Version}
+}
+
+func (x *identityScan) finish() (*identity.Identity, error) {
+	id := x.id
 	var err error
-	if id.State, err = identity.ParseState(state); err != nil {
+	if id.State, err = identity.ParseState(x.state); err != nil {
 		return nil, err
 	}
-	if id.IAL, err = nsis.Parse(ial); err != nil {
+	if id.IAL, err = nsis.Parse(x.ial); err != nil {
 		return nil, err
 	}
-	id.PasswordHash, id.PCode = hash.String, pcode.String
-	id.Restrictions = identity.Restrictions(restrictions)
-	id.CPRIndex, id.CPRSealed = cprIndex, cprSeal
-	id.CreatedAt, id.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	id.PasswordHash, id.PCode = x.hash.String, x.pcode.String
+	id.Restrictions = identity.Restrictions(x.restrictions)
+	id.CPRIndex, id.CPRSealed = x.cprIndex, x.cprSeal
+	id.CreatedAt, id.UpdatedAt = time.UnixMicro(x.created).UTC(), time.UnixMicro(x.updated).UTC()
 	return &id, nil
+}
+
+func scanIdentity(row interface{ Scan(...any) error }) (*identity.Identity, error) {
+	var x identityScan
+	if err := row.Scan(x.dest()...); err != nil {
+		return nil, err
+	}
+	return x.finish()
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -25,7 +25,7 @@ func (db *DB) Setting(ctx context.Context, name string) ([]byte, error) {
 func (db *DB) SetSettingOnce(ctx context.Context, name string, value []byte) ([]byte, error) {
 	var stored []byte
 	err := db.InTx(ctx, func(ctx context.Context) error {
-		tx := db.txFrom(ctx).tx
+		tx := db.runner(db.txFrom(ctx))
 		if _, err := tx.ExecContext(ctx,
 			"INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name, value); err != nil {
 			return err

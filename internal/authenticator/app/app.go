@@ -46,6 +46,9 @@ type Store interface {
 	// UseActivationCode marks the code used if it is unused and unexpired, and
 	// returns it; otherwise ErrInvalidCode.
 	UseActivationCode(ctx context.Context, hash []byte, now time.Time) (ActivationCode, error)
+	// DeviceAndIdentity returns an authenticator and its identity in one read
+	// (the identity's CPR left sealed).
+	DeviceAndIdentity(ctx context.Context, id string) (*authenticator.Authenticator, *identity.Identity, error)
 	CountInWindow(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
 }
 
@@ -307,15 +310,30 @@ func ParseAuthorization(h string) (id string, ts int64, sig []byte, err error) {
 // identity with [ErrDeviceBlocked] (unless allowBlocked, for reading the
 // device's own state); a device in its waiting period with [ErrNotUsableYet].
 func (s *Service) Authenticate(ctx context.Context, r *http.Request, body []byte, allowBlocked bool) (*Device, error) {
+	return s.authenticate(ctx, r, body, allowBlocked, true)
+}
+
+// Identify finds the device a request names and checks its state like
+// [Service.Authenticate], but leaves the request signature unchecked. Use it
+// only where the body carries its own signature by the device key over
+// everything that matters, checked by the caller: an approval's answer, whose
+// signature covers the request, the decision and the binding, and which is
+// single-use. Checking the request signature too would cost a second P-256
+// verification for nothing.
+func (s *Service) Identify(ctx context.Context, r *http.Request, allowBlocked bool) (*Device, error) {
+	return s.authenticate(ctx, r, nil, allowBlocked, false)
+}
+
+func (s *Service) authenticate(ctx context.Context, r *http.Request, body []byte, allowBlocked, verify bool) (*Device, error) {
 	id, ts, sig, err := ParseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	if d := now.Sub(time.Unix(ts, 0)); d > MaxClockSkew || d < -MaxClockSkew {
+	if d := now.Sub(time.Unix(ts, 0)); verify && (d > MaxClockSkew || d < -MaxClockSkew) {
 		return nil, ErrBadSignature
 	}
-	a, err := s.store.Authenticator(ctx, id)
+	a, ident, err := s.store.DeviceAndIdentity(ctx, id)
 	if errors.Is(err, authenticator.ErrNotFound) || (err == nil && a.Kind != authenticator.App) {
 		return nil, ErrBadSignature
 	}
@@ -326,13 +344,11 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request, body []byte
 	if err != nil {
 		return nil, err
 	}
-	digest := sha256.Sum256(RequestSigningString(r.Method, r.URL.RequestURI(), ts, body))
-	if !ecdsa.VerifyASN1(key, digest[:], sig) {
-		return nil, ErrBadSignature
-	}
-	ident, err := s.identities.ByUUID(ctx, a.Identity)
-	if err != nil {
-		return nil, err
+	if verify {
+		digest := sha256.Sum256(RequestSigningString(r.Method, r.URL.RequestURI(), ts, body))
+		if !ecdsa.VerifyASN1(key, digest[:], sig) {
+			return nil, ErrBadSignature
+		}
 	}
 	dev := &Device{Authenticator: a, Identity: ident, Key: key}
 	if !allowBlocked {

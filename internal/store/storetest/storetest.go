@@ -65,7 +65,7 @@ func PostgresURL(t testing.TB) string {
 func DSN(t testing.TB, engine store.Engine) string {
 	t.Helper()
 	if engine == store.SQLite {
-		return "sqlite:" + t.TempDir() + "/openmitid.db"
+		return "sqlite:" + t.TempDir() + "/openmitid.db" + os.Getenv("OPENMITID_TEST_SQLITE_OPTIONS")
 	}
 	base := PostgresURL(t)
 	var b [6]byte

@@ -69,6 +69,7 @@ CREATE TABLE login_flows (
     challenge      BLOB,             -- the open WebAuthn session
     webauthn       TEXT NOT NULL DEFAULT '', -- its options, for the browser
     error          TEXT NOT NULL DEFAULT '',
+    levels         TEXT NOT NULL DEFAULT '',  -- when done: "loa ial aal"
     origin_ip      TEXT NOT NULL DEFAULT '',
     browser        TEXT NOT NULL DEFAULT '',
     auth_request   TEXT NOT NULL DEFAULT '',

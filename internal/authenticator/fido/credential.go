@@ -88,9 +88,12 @@ func (u User) credential(id []byte) (Credential, bool) {
 // [Credential.MarshalBinary]; after each login store the Credential [Service.FinishLogin]
 // returns, in the same transaction that accepts the login, or the sign counter stops protecting.
 type Credential struct {
-	ID              []byte   // credential ID (§6.5.2), 1 to 1023 bytes; unique across all identities
-	PublicKey       []byte   // credential public key, COSE_Key in CTAP2 canonical CBOR (§6.5.2)
-	AttestationType string   // attestation type found at registration (§6.5.3), "none" for now
+	ID        []byte // credential ID (§6.5.2), 1 to 1023 bytes; unique across all identities
+	PublicKey []byte // credential public key, COSE_Key in CTAP2 canonical CBOR (§6.5.2)
+	// AttestationType is the attestation type (§6.5.3) of the statement that verified at
+	// registration: "none", or for example "basic_full" if the chip sent one although none was
+	// asked for. Its certificate chain is not checked against a trust list of chip models.
+	AttestationType string
 	AAGUID          []byte   // the authenticator model (§6.5.2), 16 bytes, all zero if not told
 	SignCount       uint32   // signature counter at the last use (§6.1.1)
 	BackupEligible  bool     // BE flag (§6.1.3); a chip is never backup eligible

@@ -217,17 +217,21 @@ func UnmarshalCredential(b []byte) (Credential, error) {
 	if s.V != CredentialFormat {
 		return Credential{}, fmt.Errorf("fido: stored credential of version %d, want %d", s.V, CredentialFormat)
 	}
-	id, err := b64.DecodeString(s.ID)
+	// Strict: one credential has one stored text, so records can be compared as text too.
+	id, err := b64.Strict().DecodeString(s.ID)
 	if err != nil {
 		return Credential{}, fmt.Errorf("fido: stored credential ID: %v", err)
 	}
-	pk, err := b64.DecodeString(s.PublicKey)
+	pk, err := b64.Strict().DecodeString(s.PublicKey)
 	if err != nil {
 		return Credential{}, fmt.Errorf("fido: stored credential public key: %v", err)
 	}
 	aaguid, err := uuid.Parse(s.AAGUID)
 	if err != nil {
 		return Credential{}, fmt.Errorf("fido: stored credential AAGUID %q: %v", s.AAGUID, err)
+	}
+	if len(s.Transports) == 0 {
+		s.Transports = nil // as registered when the browser named none; written as []
 	}
 	c := Credential{
 		ID:              id,

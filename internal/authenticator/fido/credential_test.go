@@ -66,6 +66,7 @@ func TestCredentialRoundTrip(t *testing.T) {
 	for _, c := range []fido.Credential{
 		vectorCredential(),
 		func() fido.Credential { c := vectorCredential(); c.Transports = nil; return c }(),
+		func() fido.Credential { c := vectorCredential(); c.Transports = []string{}; return c }(),
 		func() fido.Credential {
 			c := vectorCredential()
 			c.BackupEligible, c.BackupState, c.SignCount = true, true, 1<<32-1
@@ -81,8 +82,8 @@ func TestCredentialRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("UnmarshalCredential(%s): %v", b, err)
 		}
-		if c.Transports == nil {
-			c.Transports = []string{}
+		if len(c.Transports) == 0 {
+			c.Transports = nil
 		}
 		if !reflect.DeepEqual(got, c) {
 			t.Errorf("round trip of %s = %+v, want %+v", b, got, c)
@@ -114,6 +115,7 @@ func TestUnmarshalCredentialRefuses(t *testing.T) {
 		{"trailing data", good + `{}`},
 		{"ID not base64url", edit(`"id":"-R85`, `"id":"+R85`)},
 		{"ID padded", edit(`S-Q"`, `S-Q="`)},
+		{"ID in non-canonical base64url", edit(`S-Q"`, `S-R"`)},
 		{"empty ID", edit(`"id":"-R85HbTJsv3g6nAYnLo_tj9Xm6YSKzOtlP8-wzAIS-Q"`, `"id":""`)},
 		{"ID too long", edit(`"id":"-R85HbTJsv3g6nAYnLo_tj9Xm6YSKzOtlP8-wzAIS-Q"`, `"id":"`+strings.Repeat("A", 1366)+`"`)},
 		{"public key not base64url", edit(`"public_key":"pQ`, `"public_key":"p/`)},

@@ -145,11 +145,11 @@ func Unmarshal(b []byte) (*Key, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("softkey: data after the JSON object")
 	}
-	id, err := b64.DecodeString(s.CredentialID)
+	id, err := b64.Strict().DecodeString(s.CredentialID)
 	if err != nil || len(id) == 0 || len(id) > 1023 {
 		return nil, fmt.Errorf("softkey: credential_id must be 1 to 1023 bytes in base64url (%d bytes, %v)", len(id), err)
 	}
-	scalar, err := b64.DecodeString(s.PrivateKey)
+	scalar, err := b64.Strict().DecodeString(s.PrivateKey)
 	if err != nil {
 		return nil, fmt.Errorf("softkey: private_key: %v", err)
 	}

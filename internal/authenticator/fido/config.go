@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -39,8 +40,8 @@ type Config struct {
 	// [DefaultTimeout]. It must be within [MinTimeout] and [MaxTimeout].
 	Timeout time.Duration
 
-	Now  func() time.Time // time.Now when nil
-	Rand io.Reader        // crypto/rand when nil; challenges are read from it
+	Now  func() time.Time // time.Now when nil; called concurrently
+	Rand io.Reader        // crypto/rand when nil; challenges are read from it, one at a time
 }
 
 // Service runs WebAuthn ceremonies for one relying party. It keeps no state: what a ceremony
@@ -52,7 +53,9 @@ type Service struct {
 	origins []string
 	timeout time.Duration
 	now     func() time.Time
-	rand    io.Reader
+
+	randMu sync.Mutex // test readers such as a ChaCha8 are not safe for concurrent use
+	rand   io.Reader
 }
 
 // New returns a Service for c. It refuses (with [ErrInvalidConfig]) an empty or malformed RPID
@@ -143,7 +146,10 @@ func checkOrigin(o, rpID string) (string, error) {
 // unguessable, and never reused.
 func (s *Service) challenge() ([]byte, error) {
 	c := make([]byte, 32)
-	if _, err := io.ReadFull(s.rand, c); err != nil {
+	s.randMu.Lock()
+	_, err := io.ReadFull(s.rand, c)
+	s.randMu.Unlock()
+	if err != nil {
 		return nil, fmt.Errorf("fido: reading a challenge: %w", err)
 	}
 	return c, nil

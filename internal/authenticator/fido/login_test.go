@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -539,4 +541,38 @@ func mustScalar(t *testing.T, k *softkey.Key) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestConcurrentLogins runs logins of several identities at once through one Service, for the
+// race detector, and checks that each gets only its own chip back.
+func TestConcurrentLogins(t *testing.T) {
+	s, _ := newService(t)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		u := anna()
+		u.IdentityUUID = fmt.Sprintf("6f1c1a8e-0d52-4a8f-9a64-3f2b8f0f7a%02d", i)
+		k := softkey.New(seeded(uint64(100 + i)))
+		u = register(t, s, u, k)
+		wg.Go(func() {
+			for range 5 {
+				opts, sess, err := s.BeginLogin(u)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp, err := k.Assert(opts, testOrigin)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				c, err := s.FinishLogin(u, sess, resp)
+				if err != nil || !bytes.Equal(c.ID, k.CredentialID()) {
+					t.Errorf("identity %s: %+v, %v", u.IdentityUUID, c, err)
+					return
+				}
+				u = store(u, c)
+			}
+		})
+	}
+	wg.Wait()
 }

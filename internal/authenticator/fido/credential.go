@@ -22,6 +22,9 @@ type User struct {
 	Credentials  []Credential
 }
 
+// User is what go-webauthn's ceremonies take as the account.
+var _ webauthn.User = User{}
+
 // WebAuthnID returns the user handle (WebAuthn Level 3, §5.4.3 and §14.6.1 "User Handle
 // Contents"): the 16 bytes of the identity UUID, which reveal nothing about the person. Never the
 // CPR number, and never the user ID, which the person may change and which an authenticator may

@@ -42,6 +42,14 @@
 // Both are refused above [MaxResponseSize]. Package softkey makes the same messages without a
 // browser, for tests and the load benchmark.
 //
+// In a real browser under test, Chromium's virtual authenticator (CDP
+// WebAuthn.addVirtualAuthenticator) answers these options when it is a roaming key that keeps
+// its credentials' backup flags off: {protocol: "ctap2", transport: "usb", hasResidentKey:
+// false, hasUserVerification: false, automaticPresenceSimulation: true}, with the default
+// defaultBackupEligibility false. An "internal" (platform) authenticator is not offered for
+// authenticatorAttachment "cross-platform", and a backup-eligible one is refused. Serve the
+// pages at http://localhost:port with RP ID "localhost": an IP address cannot be an RP ID.
+//
 // # Why user verification is discouraged
 //
 // In MitID the chip is used after the user ID, and with the password for substantial: the

@@ -21,7 +21,11 @@ type Chips interface {
 	DecoyOptions(userKey string) (options, session []byte, err error)
 	// FinishLogin checks the browser's answer and returns the chip that signed
 	// and its credential as it must now be stored (with the new sign count).
+	// When the chip's counter shows it may have been copied, it returns that
+	// chip with an error for which IsCloned is true.
 	FinishLogin(identityUUID, userID string, chips []*authenticator.Authenticator, session, response []byte) (chip *authenticator.Authenticator, credential []byte, signCount uint32, err error)
+	// IsCloned reports whether an error from FinishLogin says the chip was copied.
+	IsCloned(err error) bool
 }
 
 func (e *Engine) chipsOf(ctx context.Context, identityUUID string) ([]*authenticator.Authenticator, error) {
@@ -90,6 +94,29 @@ func (e *Engine) chip(ctx context.Context, f *Flow, response json.RawMessage) er
 		err = errors.New("no such user")
 	}
 	if err != nil {
+		if chip != nil && e.chips.IsCloned(err) {
+			// Its counter went back: a copy is in use. Block the chip so
+			// that neither the copy nor the original works until support
+			// has looked at it.
+			berr := e.store.InTx(ctx, func(ctx context.Context) error {
+				chip.State, chip.UpdatedAt = authenticator.Blocked, e.now().UTC()
+				if err := e.store.UpdateAuthenticator(ctx, chip); err != nil {
+					return err
+				}
+				return e.log.Record(ctx, audit.Event{Actor: audit.ActorSystem, Action: "chip.blocked_as_cloned",
+					Identity: f.Identity, Details: map[string]string{"authenticator": chip.ID, "flow": f.ID}})
+			})
+			if berr != nil {
+				return berr
+			}
+			if cerr := e.countIPFailure(ctx, f); cerr != nil {
+				return cerr
+			}
+			if uerr := e.update(ctx, f, func(ctx context.Context, f *Flow) error { return e.fail(ctx, f, "chip_blocked") }); uerr != nil {
+				return uerr
+			}
+			return errorf(http.StatusForbidden, "chip_blocked", Message("chip_blocked"))
+		}
 		if cerr := e.countIPFailure(ctx, f); cerr != nil {
 			return cerr
 		}

@@ -23,6 +23,7 @@ var failureMessages = map[string]string{
 	"wrong_password":      "The password is wrong.",
 	"wrong_code":          "The code is wrong, or it has been used.",
 	"chip_failed":         "The chip could not be verified. Try again.",
+	"chip_blocked":        "Your chip has been blocked because a copy of it may be in use. Contact MitID support.",
 }
 
 // Message returns the sentence for a flow error code.

@@ -34,9 +34,10 @@ func (c *clock) Add(d time.Duration) {
 
 // node is a demo server on a real database, serving over real HTTP on loopback.
 type node struct {
-	URL   string
-	srv   *server.Server
-	clock *clock
+	URL    string // where requests go
+	Issuer string // what the server calls itself (and browsers' origin)
+	srv    *server.Server
+	clock  *clock
 }
 
 func newNode(t *testing.T, engine store.Engine) *node {
@@ -55,7 +56,10 @@ func newNodeOn(t *testing.T, dsn, kek string, c *clock) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer := "http://" + ln.Addr().String()
+	// The issuer names localhost, not 127.0.0.1: a WebAuthn relying party
+	// needs a host name. Requests go to the address itself.
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	issuer := "http://localhost:" + port
 	srv, err := server.New(context.Background(), server.Config{Addr: ln.Addr().String(), DB: dsn, KEKFile: kek,
 		Issuer: issuer, Demo: true, Now: c.Now})
 	if err != nil {
@@ -66,7 +70,7 @@ func newNodeOn(t *testing.T, dsn, kek string, c *clock) *node {
 	hs.Listener = ln
 	hs.Start()
 	t.Cleanup(func() { hs.Close(); srv.Close() })
-	return &node{URL: issuer, srv: srv, clock: c}
+	return &node{URL: "http://" + ln.Addr().String(), Issuer: issuer, srv: srv, clock: c}
 }
 
 func (n *node) post(t *testing.T, path string, header map[string]string, body any) (int, map[string]any) {

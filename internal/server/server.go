@@ -18,6 +18,7 @@ import (
 	"github.com/openmitid/openmitid/internal/approval"
 	"github.com/openmitid/openmitid/internal/authenticator/app"
 	"github.com/openmitid/openmitid/internal/authenticator/codedisplay"
+	"github.com/openmitid/openmitid/internal/authenticator/fido"
 	"github.com/openmitid/openmitid/internal/authenticator/password"
 	"github.com/openmitid/openmitid/internal/authn"
 	"github.com/openmitid/openmitid/internal/cpr"
@@ -53,6 +54,7 @@ type Server struct {
 	apps       *app.Service
 	codes      *codedisplay.Service
 	engine     *authn.Engine
+	chips      *fido.Registrar // nil when the issuer cannot be a WebAuthn relying party
 	testtool   *testtool.Tool
 	registry   *prometheus.Registry
 	handler    http.Handler
@@ -168,8 +170,17 @@ func (s *Server) buildDomain(ctx context.Context) error {
 	if s.cfg.Demo {
 		clients[demoClient.ID] = demoClient
 	}
+	var chips authn.Chips
+	iss, _ := url.Parse(s.cfg.Issuer)
+	webauthn, werr := fido.New(fido.Config{RPID: iss.Hostname(), RPName: "OpenMitID", Origins: []string{iss.Scheme + "://" + iss.Host}, Now: s.cfg.Now})
+	if werr != nil {
+		s.log.Warn("chips (FIDO2 security keys) are off: the issuer's host cannot be a WebAuthn relying party; use a host name such as localhost", "issuer", s.cfg.Issuer, "err", werr)
+	} else {
+		chips = fido.Chips{Service: webauthn, DecoyKey: decoyKey}
+		s.chips = &fido.Registrar{Service: webauthn, Store: p.DB, Log: p.DB, Now: s.cfg.Now}
+	}
 	if s.engine, err = authn.NewEngine(authn.Config{Store: p.DB, Identities: s.identities, Approvals: s.approvals,
-		Codes: s.codes, Clients: clients, Log: p.DB, DecoyKey: decoyKey, Now: s.cfg.Now}); err != nil {
+		Codes: s.codes, Chips: chips, Clients: clients, Log: p.DB, DecoyKey: decoyKey, Now: s.cfg.Now}); err != nil {
 		return err
 	}
 	if s.cfg.Demo {
@@ -179,6 +190,9 @@ func (s *Server) buildDomain(ctx context.Context) error {
 		s.register = reg
 		s.testtool = &testtool.Tool{Register: reg, Identities: s.identities, Apps: s.apps, Codes: s.codes,
 			Authenticators: p.DB, Log: s.log, Now: s.cfg.Now}
+		if s.chips != nil {
+			s.testtool.Chips = testtool.SoftChips{Registrar: s.chips, Origin: iss.Scheme + "://" + iss.Host, RPID: iss.Hostname()}
+		}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -171,4 +172,13 @@ func (k *Key) sign(authData, clientDataJSON []byte) ([]byte, error) {
 		return nil, fmt.Errorf("softkey: signing: %w", err)
 	}
 	return sig, nil
+}
+
+// PKCS8 returns the private key in PKCS #8, the form Chromium's virtual
+// authenticator takes (DevTools protocol WebAuthn.addCredential), so that a
+// browser under test can use a key made here.
+func (k *Key) PKCS8() ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return x509.MarshalPKCS8PrivateKey(k.priv)
 }

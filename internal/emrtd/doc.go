@@ -1,0 +1,25 @@
+// Package emrtd reads and verifies electronic machine readable travel
+// documents (passports and identity cards with a chip) as specified by ICAO
+// Doc 9303, Eighth Edition (2021).
+//
+// It covers what a server needs to decide whether a chip's contents are
+// genuine, given the files an app read from the chip:
+//
+//   - the machine readable zone, [ParseMRZ] (parts 3, 4 and 5);
+//   - BAC key derivation from the MRZ, [DeriveBACKeys] (part 11, section 9.7);
+//   - the LDS files DG1, DG2, DG14, DG15 and the SOD (part 10), see
+//     [ParseDG1], [ParseDG2], [ParseDG14], [ParseDG15] and [ParseSOD];
+//   - passive authentication, [PassiveAuthenticate] (part 11, section 5.1,
+//     and part 12), against a [TrustList] of CSCA certificates;
+//   - active authentication, [ActiveAuthenticate] (part 11, section 6.1).
+//
+// Certificates are parsed by this package rather than crypto/x509 because
+// document signer and CSCA certificates commonly use brainpool curves
+// (RFC 5639) and explicit elliptic-curve domain parameters, neither of which
+// crypto/x509 accepts. See [ParseCertificate].
+//
+// Every parser takes hostile input: lengths are checked against the input
+// before anything is allocated, nesting is bounded, and errors name the value
+// and the rule it broke. Errors that callers act upon are sentinel values to
+// be tested with [errors.Is].
+package emrtd

@@ -66,4 +66,6 @@ func withOddParity(b byte) byte {
 }
 
 // String hides the keys so that they do not end up in logs.
-func (k BACKeys) String() string { return fmt.Sprintf("BACKeys{%d bytes hidden}", len(k.Enc)+len(k.MAC)) }
+func (k BACKeys) String() string {
+	return fmt.Sprintf("BACKeys{%d bytes hidden}", len(k.Enc)+len(k.MAC))
+}

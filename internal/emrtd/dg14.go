@@ -1,10 +1,12 @@
 package emrtd
 
 import (
+	"bytes"
 	"crypto"
 	"encoding/asn1"
 	"fmt"
 	"math/big"
+	"sort"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -141,30 +143,66 @@ func ParseDG14(b []byte) (*SecurityInfos, error) {
 	return si, nil
 }
 
-// EncodeDG14 writes a DG14 file with an ActiveAuthenticationInfo naming
-// ecdsa-plain with the given hash, as a chip doing ECDSA active
-// authentication must have (ICAO 9303 part 11, section 6.1).
-func EncodeDG14(aaHash crypto.Hash) ([]byte, error) {
+// EncodeDG14 writes a DG14 file with the given SecurityInfos (ICAO 9303
+// part 10, section 4.7.14): the ActiveAuthenticationInfo, if any, naming
+// ecdsa-plain with its hash, as a chip doing ECDSA active authentication
+// must have (part 11, section 9.2.9), then the chip authentication entries.
+// Other protocols are not written.
+func EncodeDG14(si *SecurityInfos) ([]byte, error) {
 	var alg asn1.ObjectIdentifier
-	for _, s := range signatureOIDs {
-		if s.scheme == schemeECDSAPlain && s.hash == aaHash {
-			alg = s.oid
+	if aa := si.ActiveAuthentication; aa != nil {
+		for _, s := range signatureOIDs {
+			if s.scheme == schemeECDSAPlain && s.hash == aa.Hash {
+				alg = s.oid
+			}
 		}
-	}
-	if alg == nil {
-		return nil, fmt.Errorf("%w: no ecdsa-plain algorithm for %v", ErrUnsupportedAlgorithm, aaHash)
+		if alg == nil {
+			return nil, fmt.Errorf("%w: no ecdsa-plain algorithm for %v", ErrUnsupportedAlgorithm, aa.Hash)
+		}
 	}
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1ObjectIdentifier(oidActiveAuth)
-			b.AddASN1Int64(1)
-			b.AddASN1ObjectIdentifier(alg)
-		})
+		// DER sorts SET OF by encoding; the builder below adds in a fixed
+		// order that the sort afterwards puts right.
+		var elems [][]byte
+		add := func(f func(b *cryptobyte.Builder)) {
+			var e cryptobyte.Builder
+			e.AddASN1(cbasn1.SEQUENCE, f)
+			elems = append(elems, e.BytesOrPanic())
+		}
+		if alg != nil {
+			add(func(b *cryptobyte.Builder) {
+				b.AddASN1ObjectIdentifier(oidActiveAuth)
+				b.AddASN1Int64(1)
+				b.AddASN1ObjectIdentifier(alg)
+			})
+		}
+		for _, ca := range si.ChipAuthentication {
+			add(func(b *cryptobyte.Builder) {
+				b.AddASN1ObjectIdentifier(ca.Protocol)
+				b.AddASN1Int64(int64(ca.Version))
+				if ca.KeyID != nil {
+					b.AddASN1BigInt(ca.KeyID)
+				}
+			})
+		}
+		for _, pk := range si.ChipAuthenticationKeys {
+			add(func(b *cryptobyte.Builder) {
+				b.AddASN1ObjectIdentifier(pk.Protocol)
+				b.AddBytes(pk.PublicKey)
+				if pk.KeyID != nil {
+					b.AddASN1BigInt(pk.KeyID)
+				}
+			})
+		}
+		sort.Slice(elems, func(i, j int) bool { return bytes.Compare(elems[i], elems[j]) < 0 })
+		for _, e := range elems {
+			b.AddBytes(e)
+		}
 	})
 	der, err := b.Bytes()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrLDS, err)
 	}
 	return AppendTLV(nil, DG14.Tag(), der), nil
 }

@@ -23,3 +23,5 @@
 // and the rule it broke. Errors that callers act upon are sentinel values to
 // be tested with [errors.Is].
 package emrtd
+
+//go:generate go run ./internal/gentestdata

@@ -116,7 +116,9 @@ func parseTD3(l1, l2 string) (*MRZ, error) {
 	if err := m.parseHeader(l1[0:2], l1[2:5]); err != nil {
 		return nil, err
 	}
-	m.Surname, m.GivenNames = splitName(l1[5:44])
+	if err := m.parseName(l1[5:44]); err != nil {
+		return nil, err
+	}
 	m.DocumentNumber = unfill(l2[0:9])
 	if err := verifyCheckDigit("document number", l2[0:9], l2[9]); err != nil {
 		return nil, err
@@ -174,7 +176,9 @@ func parseTD1(l1, l2, l3 string) (*MRZ, error) {
 	if err := verifyCheckDigit("composite", composite, l2[29]); err != nil {
 		return nil, err
 	}
-	m.Surname, m.GivenNames = splitName(l3)
+	if err := m.parseName(l3); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -321,6 +325,16 @@ func verifyCheckDigit(field, value string, printed byte) error {
 	computed := CheckDigit(value)
 	if printed != computed {
 		return &CheckDigitError{Field: field, Printed: printed, Computed: computed}
+	}
+	return nil
+}
+
+// parseName reads the name field; the primary identifier is never empty
+// (part 3, section 4.6.1: a single name is written as the primary one).
+func (m *MRZ) parseName(field string) error {
+	m.Surname, m.GivenNames = splitName(field)
+	if m.Surname == "" {
+		return fmt.Errorf("%w: name field %q has no primary identifier", ErrMRZ, field)
 	}
 	return nil
 }

@@ -212,3 +212,28 @@ func TestDemoTrustList(t *testing.T) {
 		t.Errorf("brainpool chain read as DS %v, CSCA %v", res.DocumentSigner.PublicKey, res.CSCA.PublicKey)
 	}
 }
+
+func mustSOD(t *testing.T, golden string) *emrtd.SOD {
+	t.Helper()
+	g := loadGoldenPassports(t)[golden]
+	d, err := emrtd.ParseDump(bytes.NewReader(g.Dump))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := emrtd.ParseSOD(d.SOD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestParseSOD(t *testing.T) {
+	s := mustSOD(t, "valid-rsa")
+	if s.HashAlgorithm().String() != "SHA-256" || len(s.DataGroups()) != 4 || s.DocumentSigner() == nil ||
+		s.SignatureAlgorithm() != "SHA-256-RSA-PKCS1v15" {
+		t.Errorf("SOD: %v, %v, %v", s.HashAlgorithm(), s.DataGroups(), s.SignatureAlgorithm())
+	}
+	if got := mustSOD(t, "rsa-pss-ds").SignatureAlgorithm(); got != "SHA-256-RSA-PSS(salt 32)" {
+		t.Errorf("PSS SOD signature algorithm %s", got)
+	}
+}

@@ -1,6 +1,7 @@
 package emrtd_test
 
 import (
+	"bytes"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -118,4 +119,55 @@ func TestParseCertificateRejects(t *testing.T) {
 			t.Errorf("%s: ParseCertificate = %v, %v; want ErrMalformedCertificate alone", name, c, err)
 		}
 	}
+}
+
+// TestExternalCertificates parses a PEM collection of real CSCA
+// certificates, such as the ICAO master list's, when EMRTD_CSCA_PEM names
+// one, and checks the self-signed and link certificates' signatures. The
+// collection is not in the repository; this is a compatibility check to run
+// by hand when changing the certificate parser.
+func TestExternalCertificates(t *testing.T) {
+	path := os.Getenv("EMRTD_CSCA_PEM")
+	if path == "" {
+		t.Skip("EMRTD_CSCA_PEM is not set")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var certs []*emrtd.Certificate
+	total, failed := 0, 0
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			break
+		}
+		total++
+		c, err := emrtd.ParseCertificate(block.Bytes)
+		if err != nil {
+			failed++
+			t.Logf("certificate %d: %v", total, err)
+			continue
+		}
+		certs = append(certs, c)
+	}
+	verified, bad := 0, 0
+	for _, c := range certs {
+		for _, issuer := range certs {
+			byKeyID := len(c.AuthorityKeyID) > 0 && bytes.Equal(issuer.SubjectKeyID, c.AuthorityKeyID)
+			selfWithoutKeyID := len(c.AuthorityKeyID) == 0 && issuer == c && bytes.Equal(c.RawIssuer, c.RawSubject)
+			if !byKeyID && !selfWithoutKeyID {
+				continue
+			}
+			if err := c.CheckSignatureFrom(issuer); err != nil {
+				bad++
+				t.Logf("%s: %v", c.Subject, err)
+			} else {
+				verified++
+			}
+			break
+		}
+	}
+	t.Logf("%d certificates, %d not parsed; %d signatures verified, %d did not", total, failed, verified, bad)
 }

@@ -86,7 +86,7 @@ func parseSignedData(der []byte, bad error) (*signedData, error) {
 		}
 		c, err := ParseCertificate(certDER)
 		if err != nil {
-			return nil, fmt.Errorf("%w: embedded certificate: %s", bad, trimPrefix(err))
+			return nil, fmt.Errorf("%w: embedded certificate: %w", bad, nested(err))
 		}
 		sd.certs = append(sd.certs, c)
 	}

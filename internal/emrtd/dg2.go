@@ -78,7 +78,7 @@ func ParseDG2(b []byte) (*Portrait, error) {
 	}
 	entries, err := group.Children()
 	if err != nil {
-		return nil, fmt.Errorf("%w: DG2 group template: %s", ErrLDS, trimPrefix(err))
+		return nil, fmt.Errorf("%w: DG2 group template: %w", ErrLDS, nested(err))
 	}
 	if len(entries) < 2 || entries[0].Tag != tagCount || len(entries[0].Value) != 1 || entries[0].Value[0] == 0 {
 		return nil, fmt.Errorf("%w: DG2 group template does not start with a non-zero instance count (tag 02)", ErrLDS)
@@ -92,7 +92,7 @@ func ParseDG2(b []byte) (*Portrait, error) {
 	}
 	parts, err := bit.Children()
 	if err != nil {
-		return nil, fmt.Errorf("%w: DG2 biometric information template: %s", ErrLDS, trimPrefix(err))
+		return nil, fmt.Errorf("%w: DG2 biometric information template: %w", ErrLDS, nested(err))
 	}
 	var block []byte
 	for _, p := range parts {
@@ -113,7 +113,7 @@ func ParseDG2(b []byte) (*Portrait, error) {
 func onlyChild(t TLV, tag uint32, what string) (TLV, error) {
 	kids, err := t.Children()
 	if err != nil {
-		return TLV{}, fmt.Errorf("%w: %s: %s", ErrLDS, what, trimPrefix(err))
+		return TLV{}, fmt.Errorf("%w: %s: %w", ErrLDS, what, nested(err))
 	}
 	if len(kids) != 1 || kids[0].Tag != tag {
 		return TLV{}, fmt.Errorf("%w: %s must hold exactly one object with tag %X", ErrLDS, what, tag)
@@ -228,3 +228,13 @@ func trimPrefix(err error) string {
 	}
 	return s
 }
+
+// nestedError carries an inner error inside another of this package's
+// errors: errors.Is still finds the inner sentinel, and the message does
+// not repeat the package prefix.
+type nestedError struct{ err error }
+
+func (e nestedError) Error() string { return trimPrefix(e.err) }
+func (e nestedError) Unwrap() error { return e.err }
+
+func nested(err error) error { return nestedError{err} }

@@ -121,7 +121,7 @@ func (s *SOD) checkFile(dg DG, file []byte) error {
 	}
 	t, err := ParseTLV(file)
 	if err != nil {
-		return fmt.Errorf("%w: %v: %s", ErrLDS, dg, trimPrefix(err))
+		return fmt.Errorf("%w: %v: %w", ErrLDS, dg, nested(err))
 	}
 	if t.Tag != dg.Tag() {
 		return fmt.Errorf("%w: the file given as %v has tag %X, which is not %v's %X", ErrLDS, dg, t.Tag, dg, dg.Tag())

@@ -3,7 +3,6 @@ package emrtd
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // ErrTLV is returned, wrapped, for a BER-TLV data object that is not well
@@ -173,7 +172,7 @@ func AppendTLV(dst []byte, tag uint32, value []byte) []byte {
 func expectTLV(b []byte, tag uint32, what string, sentinel error) (TLV, error) {
 	t, err := ParseTLV(b)
 	if err != nil {
-		return TLV{}, fmt.Errorf("%w: %s: %s", sentinel, what, strings.TrimPrefix(err.Error(), "emrtd: "))
+		return TLV{}, fmt.Errorf("%w: %s: %w", sentinel, what, nested(err))
 	}
 	if t.Tag != tag {
 		return TLV{}, fmt.Errorf("%w: %s starts with tag %X, want %X", sentinel, what, t.Tag, tag)

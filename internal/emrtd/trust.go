@@ -60,25 +60,24 @@ func (t *TrustList) Len() int {
 }
 
 // issuersOf returns the CSCAs that may have issued c: those whose subject
-// key identifier is c's authority key identifier when c has one (a CSCA
-// renewing its key keeps its name, so the name alone is ambiguous; ICAO 9303
-// part 12, section 7.1.1.3, makes the identifier mandatory in document
-// signer certificates), otherwise those whose subject is c's issuer.
+// is c's issuer (RFC 5280, section 6.1: names chain) and, when both carry
+// key identifiers, whose subject key identifier is c's authority key
+// identifier. A CSCA renewing its key keeps its name, so the name alone is
+// ambiguous; ICAO 9303 part 12, section 7.1.1.3, makes the identifier
+// mandatory in document signer certificates.
 func (t *TrustList) issuersOf(c *Certificate) []*Certificate {
 	if t == nil {
 		return nil
 	}
 	var out []*Certificate
 	for _, ca := range t.certs {
-		if len(c.AuthorityKeyID) > 0 && len(ca.SubjectKeyID) > 0 {
-			if bytes.Equal(ca.SubjectKeyID, c.AuthorityKeyID) {
-				out = append(out, ca)
-			}
+		if ca.subjectKey != c.issuerKey {
 			continue
 		}
-		if ca.subjectKey == c.issuerKey {
-			out = append(out, ca)
+		if len(c.AuthorityKeyID) > 0 && len(ca.SubjectKeyID) > 0 && !bytes.Equal(ca.SubjectKeyID, c.AuthorityKeyID) {
+			continue
 		}
+		out = append(out, ca)
 	}
 	return out
 }

@@ -26,6 +26,7 @@ const maxCertificateSize = 32 << 10
 // with the same values as crypto/x509's.
 type KeyUsage int
 
+// Key usage bits, in the order of RFC 5280, section 4.2.1.3.
 const (
 	KeyUsageDigitalSignature KeyUsage = 1 << iota
 	KeyUsageContentCommitment

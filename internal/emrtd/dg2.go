@@ -15,6 +15,7 @@ const (
 	ImageJPEG2000 ImageFormat = 2 // ISO/IEC 15444 (JP2 file or codestream)
 )
 
+// String returns "JPEG" or "JPEG 2000".
 func (f ImageFormat) String() string {
 	switch f {
 	case ImageJPEG:

@@ -11,7 +11,20 @@
 //     [ParseDG1], [ParseDG2], [ParseDG14], [ParseDG15] and [ParseSOD];
 //   - passive authentication, [PassiveAuthenticate] (part 11, section 5.1,
 //     and part 12), against a [TrustList] of CSCA certificates;
-//   - active authentication, [ActiveAuthenticate] (part 11, section 6.1).
+//   - active authentication, [ActiveAuthenticate] (part 11, section 6.1);
+//   - CSCA trust anchors from PEM, DER or an ICAO master list, [ParseCSCAs]
+//     and [ParseMasterList] (part 12, section 9);
+//   - the passport dump of CONTRACT.md, [ParseDump], and names written for
+//     the MRZ, [Transliterate] (part 3, section 6).
+//
+// The sub-package testchip makes synthetic passports signed under the
+// project's demo PKI ([DemoPKI], [DemoTrustList]), whose private keys are
+// public: trust it only in --demo mode.
+//
+// Not implemented: BAC and PACE secure messaging (the app talks to the chip;
+// the server only receives files), chip authentication (it needs the server
+// inside the app's session with the chip), BER indefinite-length encodings in
+// the SOD (DER only), and the transliteration of non-Latin scripts.
 //
 // Certificates are parsed by this package rather than crypto/x509 because
 // document signer and CSCA certificates commonly use brainpool curves

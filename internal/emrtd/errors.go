@@ -45,6 +45,7 @@ type DGHashError struct {
 	DG DG
 }
 
+// Error names the data group.
 func (e *DGHashError) Error() string {
 	return fmt.Sprintf("emrtd: %v hash differs from the SOD", e.DG)
 }

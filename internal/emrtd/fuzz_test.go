@@ -14,10 +14,12 @@ import (
 )
 
 // Fuzz targets for every parser, seeded with the golden files. Run one with
-// go test -run '^$' -fuzz '^FuzzParseSOD$' -fuzztime 60s ./internal/emrtd
+// go test -run '^$' -fuzz '^FuzzParseSOD$' -fuzztime 60s -fuzzminimizetime 2s ./internal/emrtd
+// (a short minimisation time keeps the fuzzer fuzzing: with the default one
+// it spends most of its time minimising kilobyte-sized inputs).
 // Plain `go test` runs only the seeds.
 
-// goldenFiles returns every file of the given name ("SOD", "DG2", ...) in
+// goldenDumpFiles returns every file of the given names ("SOD", "DG2", ...) in
 // the golden passport dumps.
 func goldenDumpFiles(f *testing.F, names ...string) [][]byte {
 	f.Helper()
@@ -227,8 +229,23 @@ func FuzzParseCertificate(f *testing.F) {
 }
 
 func FuzzParseDump(f *testing.F) {
+	// Small seeds: Go's fuzzer stalls on the 14 KB golden dumps, and the
+	// portrait's bytes add nothing ParseDump looks at.
+	f.Add([]byte(`{"mrz":"P<UTO","files":{"DG1":"YQA=","DG15":"bwA=","SOD":"dwA="},"aa_key":"AQI="}`))
+	f.Add([]byte(`{"mrz":"","files":{}}`))
+	f.Add([]byte(`{"mrz":"x","files":{"DG16":""}}`))
 	for _, g := range loadGoldenPassports(f) {
-		f.Add([]byte(g.Dump))
+		d, err := emrtd.ParseDump(bytes.NewReader(g.Dump))
+		if err != nil {
+			f.Fatal(err)
+		}
+		delete(d.Files, "DG2")
+		b, err := d.Marshal()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		break
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := emrtd.ParseDump(bytes.NewReader(b))

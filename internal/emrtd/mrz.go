@@ -18,6 +18,7 @@ const (
 	TD1 Format = 1
 )
 
+// String returns "TD1" or "TD3".
 func (f Format) String() string {
 	switch f {
 	case TD1:
@@ -50,6 +51,7 @@ type CheckDigitError struct {
 	Computed byte   // the check digit computed from the field
 }
 
+// Error names the field and both digits.
 func (e *CheckDigitError) Error() string {
 	return fmt.Sprintf("emrtd: MRZ check digit for %s is %q, computed %q", e.Field, e.Printed, e.Computed)
 }

@@ -222,3 +222,20 @@ func TestCheckDigit(t *testing.T) {
 		t.Errorf("CheckDigit(a) = %x, want ff", got)
 	}
 }
+
+func TestTransliterate(t *testing.T) {
+	tests := map[string]string{
+		"Søren Ærø-Åberg":     "SOEREN AEROE-AABERG",
+		"Müller-Lüdenscheidt": "MUELLER-LUEDENSCHEIDT",
+		"Straße":              "STRASSE",
+		"O'Brien":             "OBRIEN",
+		"  José   María ":     "JOSE MARIA",
+		"Þórunn Łukasiewicz":  "THORUNN LUKASIEWICZ",
+		"Ольга":               "",
+	}
+	for in, want := range tests {
+		if got := emrtd.Transliterate(in); got != want {
+			t.Errorf("Transliterate(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

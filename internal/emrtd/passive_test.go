@@ -237,3 +237,9 @@ func TestParseSOD(t *testing.T) {
 		t.Errorf("PSS SOD signature algorithm %s", got)
 	}
 }
+
+func parseGolden(b []byte) (goldenPassport, error) {
+	var g goldenPassport
+	err := json.Unmarshal(b, &g)
+	return g, err
+}

@@ -27,7 +27,7 @@ type Options struct {
 	// so that the same person gets the same passport.
 	Seed string
 
-	Surname, GivenNames string    // as printed; A-Z, spaces and hyphens
+	Surname, GivenNames string    // as printed; transliterated for the MRZ by emrtd.Transliterate
 	BirthDate           time.Time // default 1990-01-01
 	Sex                 string    // emrtd.SexMale, SexFemale, SexUnspecified; default unspecified
 	DocumentNumber      string    // default nine digits from the seed
@@ -73,7 +73,7 @@ func NewPassport(opts Options) (*Passport, error) {
 	}
 	m := &emrtd.MRZ{
 		Format: opts.Format, DocumentCode: "P", IssuingState: opts.Nationality,
-		Surname: strings.ToUpper(opts.Surname), GivenNames: strings.ToUpper(opts.GivenNames),
+		Surname: emrtd.Transliterate(opts.Surname), GivenNames: emrtd.Transliterate(opts.GivenNames),
 		DocumentNumber: strings.ToUpper(opts.DocumentNumber), Nationality: opts.Nationality,
 		DateOfBirth: emrtd.MRZDate(opts.BirthDate), Sex: opts.Sex, DateOfExpiry: emrtd.MRZDate(opts.Expiry),
 	}
@@ -152,8 +152,8 @@ func NewPassport(opts Options) (*Passport, error) {
 }
 
 func (opts *Options) defaults() error {
-	if strings.TrimSpace(opts.Surname) == "" {
-		return errors.New("testchip: a surname is needed")
+	if emrtd.Transliterate(opts.Surname) == "" {
+		return errors.New("testchip: a surname in Latin letters is needed")
 	}
 	if opts.BirthDate.IsZero() {
 		opts.BirthDate = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -214,6 +214,16 @@ func makeDG14(opts Options, aaKey *privateKey) ([]byte, error) {
 		si.ActiveAuthentication = &emrtd.ActiveAuthenticationInfo{Version: 1, Hash: opts.AAAlgorithm.hash()}
 	}
 	return emrtd.EncodeDG14(si)
+}
+
+// SplitName splits a full name as the CLI takes it, "Given Names Family",
+// into given names and surname: the last word is the surname.
+func SplitName(full string) (given, surname string) {
+	f := strings.Fields(full)
+	if len(f) == 0 {
+		return "", ""
+	}
+	return strings.Join(f[:len(f)-1], " "), f[len(f)-1]
 }
 
 // roguePKI makes a CSCA nobody trusts, named like the real one, with a

@@ -6,7 +6,9 @@
 // genuine, given the files an app read from the chip:
 //
 //   - the machine readable zone, [ParseMRZ] (parts 3, 4 and 5);
-//   - BAC key derivation from the MRZ, [DeriveBACKeys] (part 11, section 9.7);
+//   - BAC key derivation from the MRZ, [DeriveBACKeys] (part 11, section 9.7),
+//     and, for a reference reader, BAC mutual authentication and 3DES secure
+//     messaging, [NewBACAuthenticate] and [SecureMessaging] (sections 4.3, 9.8);
 //   - the LDS files DG1, DG2, DG14, DG15 and the SOD (part 10), see
 //     [ParseDG1], [ParseDG2], [ParseDG14], [ParseDG15] and [ParseSOD];
 //   - passive authentication, [PassiveAuthenticate] (part 11, section 5.1,
@@ -21,7 +23,7 @@
 // project's demo PKI ([DemoPKI], [DemoTrustList]), whose private keys are
 // public: trust it only in --demo mode.
 //
-// Not implemented: BAC and PACE secure messaging (the app talks to the chip;
+// Not implemented: PACE and AES secure messaging (the app talks to the chip;
 // the server only receives files), chip authentication (it needs the server
 // inside the app's session with the chip), BER indefinite-length encodings in
 // the SOD (DER only), and the transliteration of non-Latin scripts.

@@ -2,6 +2,7 @@ package emrtd_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -258,6 +259,27 @@ func FuzzParseDump(f *testing.F) {
 		for _, f := range d.Files {
 			if len(f) > emrtd.MaxDumpFileSize {
 				t.Fatalf("a file of %d bytes got through", len(f))
+			}
+		}
+	})
+}
+
+func FuzzUnprotect(f *testing.F) {
+	g := readGolden(f, "testdata/bac-icao-9303-p11-d3-d4.txt")
+	for _, k := range []string{"select_response", "read1_response", "read2_response"} {
+		b, _ := hex.DecodeString(g.header[k])
+		f.Add(b)
+	}
+	var keys emrtd.BACKeys
+	k, _ := hex.DecodeString(g.header["ksenc"])
+	copy(keys.Enc[:], k)
+	k, _ = hex.DecodeString(g.header["ksmac"])
+	copy(keys.MAC[:], k)
+	f.Fuzz(func(t *testing.T, resp []byte) {
+		for ssc := uint64(0x887022120C06C227); ssc < 0x887022120C06C22D; ssc += 2 {
+			data, sw, err := emrtd.NewSecureMessaging(keys, ssc).Unprotect(resp)
+			if err != nil && (data != nil || sw != 0 || !errors.Is(err, emrtd.ErrSecureMessaging)) {
+				t.Fatalf("Unprotect = %X, %X, %v", data, sw, err)
 			}
 		}
 	})

@@ -136,6 +136,9 @@ func (k *ChipKey) MarshalPKCS8() ([]byte, error) {
 // RSA private operation is plain math/big and the ECDSA one [ecmath.Sign]:
 // neither is constant time, so never use it with a key that matters.
 func SignChallenge(rand io.Reader, key *ChipKey, dg14 []byte, challenge [ChallengeSize]byte) ([]byte, error) {
+	if key == nil || key.rsa == nil && key.curve == nil {
+		return nil, fmt.Errorf("%w: no key", ErrMalformedChipKey)
+	}
 	if key.rsa != nil {
 		n := key.rsa.N
 		k := (n.BitLen() + 7) / 8

@@ -71,7 +71,10 @@ func (k *PublicKey) Point() []byte {
 // String describes the key for logs and errors: "RSA-2048",
 // "ECDSA-brainpoolP256r1".
 func (k *PublicKey) String() string {
-	if k.rsa != nil {
+	switch {
+	case k == nil || k.rsa == nil && k.curve == nil:
+		return "no key"
+	case k.rsa != nil:
 		return fmt.Sprintf("RSA-%d", k.rsa.N.BitLen())
 	}
 	return "ECDSA-" + k.curve.Name

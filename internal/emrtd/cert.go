@@ -76,18 +76,18 @@ func ParseCertificate(der []byte) (*Certificate, error) {
 	bad := func(what string) error { return fmt.Errorf("%w: %s", ErrMalformedCertificate, what) }
 	c := &Certificate{Raw: der}
 	in := cryptobyte.String(der)
-	var cert, tbs, outerAlg cryptobyte.String
+	var cert, tbsElement, tbs, outerAlg cryptobyte.String
 	var sig asn1.BitString
 	if !in.ReadASN1(&cert, cbasn1.SEQUENCE) || !in.Empty() {
 		return nil, bad("not one DER SEQUENCE")
 	}
-	if !cert.ReadASN1Element(&tbs, cbasn1.SEQUENCE) || !cert.ReadASN1Element(&outerAlg, cbasn1.SEQUENCE) ||
+	if !cert.ReadASN1Element(&tbsElement, cbasn1.SEQUENCE) || !cert.ReadASN1Element(&outerAlg, cbasn1.SEQUENCE) ||
 		!cert.ReadASN1BitString(&sig) || !cert.Empty() || sig.BitLength%8 != 0 {
 		return nil, bad("not SEQUENCE { TBSCertificate, AlgorithmIdentifier, BIT STRING }")
 	}
-	c.RawTBSCertificate = tbs
+	c.RawTBSCertificate = tbsElement
 	c.signature = sig.Bytes
-	if !tbs.ReadASN1(&tbs, cbasn1.SEQUENCE) {
+	if !tbsElement.ReadASN1(&tbs, cbasn1.SEQUENCE) {
 		return nil, bad("TBSCertificate is not a SEQUENCE")
 	}
 	version := int64(0)

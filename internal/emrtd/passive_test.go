@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openmitid/openmitid/internal/emrtd"
+	"github.com/openmitid/openmitid/internal/emrtd/testchip"
 )
 
 // goldenPassport is the format internal/gentestdata writes into
@@ -178,18 +179,19 @@ func TestPassiveAuthenticateEmptyTrust(t *testing.T) {
 			t.Errorf("PassiveAuthenticate with an empty trust list = %v, %v", res, err)
 		}
 	}
-	// The real German CSCAs do not vouch for the demo passport.
-	b, _ := os.ReadFile("testdata/realworld/de-csca-2013.pem")
-	certs, err := emrtd.ParseCSCAs(b)
+	// Another country's CSCA does not vouch for the demo passport.
+	other, err := testchip.GeneratePKI(testchip.PKIOptions{Seed: "another country", Country: "DE", Organization: "Elsewhere",
+		CSCAAlgorithm: testchip.BrainpoolP256r1, NotBefore: g.Now.AddDate(-1, 0, 0), CSCANotAfter: g.Now.AddDate(10, 0, 0),
+		DSNotAfter: g.Now.AddDate(1, 0, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var de emrtd.TrustList
-	if err := de.Add(certs...); err != nil {
+	if err := de.Add(other.CSCA.Cert); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := emrtd.PassiveAuthenticate(d.SOD(), d.DataGroups(), &de, g.Now); !errors.Is(err, emrtd.ErrUnknownCSCA) {
-		t.Errorf("German trust list: %v", err)
+		t.Errorf("another country's trust list: %v", err)
 	}
 }
 

@@ -309,24 +309,28 @@ func writeMRZs() {
 }
 
 // writeMasterLists writes a master list signed under the demo CSCA, holding
-// the demo CSCA and the real German CSCAs of testdata/realworld, and a copy
-// with one byte of its content changed.
+// the demo CSCA and two other states' CSCAs generated here (one RSA, one
+// brainpool with explicit parameters), and a copy with one byte of its
+// content changed.
 func writeMasterLists(pki *testchip.PKI) {
 	certs := []*emrtd.Certificate{pki.CSCA.Cert}
-	for _, f := range []string{"de-csca-2005.pem", "de-csca-2013.pem"} {
-		b, err := os.ReadFile(filepath.Join("testdata/realworld", f))
+	for _, other := range []struct {
+		country, org string
+		alg          testchip.Algorithm
+	}{{"SE", "csca-elsewhere", testchip.RSA}, {"DE", "csca-brainpool-state", testchip.BrainpoolP256r1}} {
+		o, err := testchip.GeneratePKI(testchip.PKIOptions{Seed: "master list " + other.org, Country: other.country,
+			Organization: other.org, CSCAAlgorithm: other.alg, NotBefore: testchip.DemoPKIOptions.NotBefore,
+			CSCANotAfter: testchip.DemoPKIOptions.CSCANotAfter, DSNotAfter: testchip.DemoPKIOptions.DSNotAfter})
 		check(err)
-		cs, err := emrtd.ParseCSCAs(b)
-		check(err)
-		certs = append(certs, cs...)
+		certs = append(certs, o.CSCA.Cert)
 	}
 	ml, err := pki.MasterList("demo master list", certs, testchip.DemoPKIOptions.NotBefore, testchip.DemoPKIOptions.DSNotAfter)
 	check(err)
 	check(os.WriteFile("testdata/masterlist/demo-masterlist.der", ml, 0o644))
-	// Change a byte inside the German 2005 CSCA's subject, deep in the
+	// Change a byte inside the brainpool state's CSCA subject, deep in the
 	// signed content: the message digest no longer matches.
 	tampered := append([]byte(nil), ml...)
-	i := strings.Index(string(tampered), "csca-germany")
+	i := strings.Index(string(tampered), "csca-brainpool-state")
 	tampered[i] = 'C'
 	check(os.WriteFile("testdata/masterlist/tampered-masterlist.der", tampered, 0o644))
 }

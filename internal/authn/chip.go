@@ -115,7 +115,7 @@ func (e *Engine) chip(ctx context.Context, f *Flow, response json.RawMessage) er
 			if uerr := e.update(ctx, f, func(ctx context.Context, f *Flow) error { return e.fail(ctx, f, "chip_blocked") }); uerr != nil {
 				return uerr
 			}
-			return errorf(http.StatusForbidden, "chip_blocked", Message("chip_blocked"))
+			return errorf(http.StatusForbidden, "chip_blocked", "%s", Message("chip_blocked"))
 		}
 		if cerr := e.countIPFailure(ctx, f); cerr != nil {
 			return cerr

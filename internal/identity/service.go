@@ -55,9 +55,14 @@ type PasswordHasher interface {
 // PasswordPolicy returns an error for a password the person may not choose.
 type PasswordPolicy func(pw, userID string) error
 
+// A ChangeHook learns of a state change inside the transaction that makes it,
+// and may fail it (the OpenID provider ends the sessions of a blocked identity).
+type ChangeHook func(ctx context.Context, id *Identity, from State) error
+
 // Service is the identity life cycle: every change and its audit event are one
 // transaction.
 type Service struct {
+	hooks    []ChangeHook
 	store    Store
 	log      audit.Log
 	keys     *pki.Keyring
@@ -95,9 +100,11 @@ func NewService(c Config) (*Service, error) {
 		hasher: c.Hasher, policy: c.Policy, now: c.Now}, nil
 }
 
-// cprIndex is a keyed hash of the number: equal numbers give equal indexes, so
+// CPRIndex is a keyed hash of the number: equal numbers give equal indexes, so
 // the person can be found and kept to one identity, but the table alone does
 // not reveal CPR numbers, which are guessable from birthdates.
+func (s *Service) CPRIndex(n cpr.Number) []byte { return s.cprIndex(n) }
+
 func (s *Service) cprIndex(n cpr.Number) []byte {
 	m := hmac.New(sha256.New, s.indexKey)
 	m.Write([]byte("cpr\x00" + n.Digits()))
@@ -193,6 +200,10 @@ func (s *Service) Create(ctx context.Context, n New, actor string) (*Identity, e
 	return id, nil
 }
 
+// OnChange adds a hook called on every state change. Add hooks while wiring,
+// before use.
+func (s *Service) OnChange(h ChangeHook) { s.hooks = append(s.hooks, h) }
+
 // ByUUID returns the identity with the UUID.
 func (s *Service) ByUUID(ctx context.Context, identityUUID string) (*Identity, error) {
 	id, err := s.store.IdentityByUUID(ctx, identityUUID)
@@ -272,6 +283,11 @@ func (s *Service) Transition(ctx context.Context, identityUUID string, to State,
 		id.State = to
 		if to == Revoked {
 			if err := s.store.RetireUserID(ctx, id.UUID, s.now()); err != nil {
+				return audit.Event{}, err
+			}
+		}
+		for _, h := range s.hooks {
+			if err := h(ctx, id, from); err != nil {
 				return audit.Event{}, err
 			}
 		}

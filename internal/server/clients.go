@@ -3,21 +3,22 @@ package server
 import (
 	"context"
 	"errors"
+	"time"
 
-	"github.com/openmitid/openmitid/internal/authn"
-	"github.com/openmitid/openmitid/internal/nsis"
+	oidcp "github.com/openmitid/openmitid/internal/oidc"
+	"github.com/openmitid/openmitid/internal/store"
 )
 
-// staticClients is the service providers known before the client registry
-// exists: in demo mode, the demo service provider.
-type staticClients map[string]authn.Client
-
-func (c staticClients) Client(_ context.Context, id string) (authn.Client, error) {
-	if cl, ok := c[id]; ok {
-		return cl, nil
+// ensureDemoClient makes the demo client of --demo mode (CONTRACT.md) if it is
+// not there; an operator's changes to it are kept.
+func ensureDemoClient(ctx context.Context, db *store.DB, issuer string, now time.Time) error {
+	c := oidcp.DemoClient(issuer, now)
+	if err := c.Validate(); err != nil {
+		return err
 	}
-	return authn.Client{}, errors.New("unknown client")
+	err := db.InsertClient(ctx, c)
+	if errors.Is(err, oidcp.ErrClientExists) {
+		return nil
+	}
+	return err
 }
-
-// demoClient is the confidential client of demo mode (CONTRACT.md).
-var demoClient = authn.Client{ID: "demo", Name: "OpenMitID Demo", MinLevel: nsis.Low}

@@ -13,6 +13,11 @@ import (
 	"testing"
 	"time"
 
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/openmitid/openmitid/internal/authenticator/otp"
+	"github.com/openmitid/openmitid/internal/nsis"
+	oidcp "github.com/openmitid/openmitid/internal/oidc"
 	"github.com/openmitid/openmitid/internal/pki"
 	"github.com/openmitid/openmitid/internal/server"
 	"github.com/openmitid/openmitid/internal/store"
@@ -189,4 +194,33 @@ func (f *flow) refresh(t *testing.T) map[string]any {
 	t.Helper()
 	f.Status, f.Last = f.n.get(t, "/authn/v1/flows/"+f.ID, map[string]string{"X-Flow-Token": f.Token})
 	return f.Last
+}
+
+// client registers a confidential service provider (client_secret_basic) with
+// the given ID token algorithm and back-channel logout URI, and returns it as
+// a relying party with a loopback redirect.
+func (n *node) client(t *testing.T, id, alg, backchannel string) *rp {
+	t.Helper()
+	secret := id + "-secret-with-enough-length"
+	c := &oidcp.Client{ID: id, Name: "Bank " + id, SecretHash: oidcp.HashSecret(secret), AuthMethod: zoidc.AuthMethodBasic,
+		RedirectURIs: []string{"https://" + id + ".example/callback"}, BackchannelLogoutURI: backchannel,
+		Scopes: []string{"openid", "profile", "age"}, MinLevel: nsis.Low, IDTokenAlg: alg,
+		CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.srv.Platform().DB.InsertClient(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return newRP(t, n, id, secret, "https://"+id+".example/callback")
+}
+
+// totp is the code a code display shows at now.
+func totp(t *testing.T, secret string, now time.Time) string {
+	t.Helper()
+	s, err := otp.DecodeSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return otp.TOTP{Secret: s}.At(now)
 }

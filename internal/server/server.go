@@ -23,6 +23,7 @@ import (
 	"github.com/openmitid/openmitid/internal/authn"
 	"github.com/openmitid/openmitid/internal/cpr"
 	"github.com/openmitid/openmitid/internal/identity"
+	oidcp "github.com/openmitid/openmitid/internal/oidc"
 	"github.com/openmitid/openmitid/internal/pki"
 	"github.com/openmitid/openmitid/internal/testtool"
 	"github.com/openmitid/openmitid/internal/web"
@@ -54,6 +55,7 @@ type Server struct {
 	apps       *app.Service
 	codes      *codedisplay.Service
 	engine     *authn.Engine
+	oidc       *oidcp.Provider
 	chips      *fido.Registrar // nil when the issuer cannot be a WebAuthn relying party
 	testtool   *testtool.Tool
 	registry   *prometheus.Registry
@@ -105,6 +107,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	web.MountOps(mux, p.DB, s.registry)
 	(&web.FlowAPI{Engine: s.engine, Log: s.log, Secure: iss.Scheme == "https"}).Mount(mux)
 	(&appapi.API{Apps: s.apps, Approvals: s.approvals, Notify: p.DB, Log: s.log, Now: cfg.Now}).Mount(mux)
+	s.oidc.Mount(mux)
 	if s.testtool != nil {
 		s.testtool.Mount(mux)
 	}
@@ -166,9 +169,11 @@ func (s *Server) buildDomain(ctx context.Context) error {
 		return err
 	}
 	s.codes = codedisplay.NewService(p.DB, p.Keys, p.DB, s.cfg.Now, nil)
-	clients := staticClients{}
+	clients := oidcp.Directory{Store: p.DB}
 	if s.cfg.Demo {
-		clients[demoClient.ID] = demoClient
+		if err := ensureDemoClient(ctx, p.DB, s.cfg.Issuer, s.cfg.Now()); err != nil {
+			return err
+		}
 	}
 	var chips authn.Chips
 	iss, _ := url.Parse(s.cfg.Issuer)
@@ -183,10 +188,29 @@ func (s *Server) buildDomain(ctx context.Context) error {
 		Codes: s.codes, Chips: chips, Clients: clients, Log: p.DB, DecoyKey: decoyKey, Now: s.cfg.Now}); err != nil {
 		return err
 	}
+	cryptoKey, pairwiseKey := secret("oidc-crypto"), secret("pairwise")
+	if err != nil {
+		return err
+	}
+	var register cpr.Register
+	var demoRegister *testtool.Register
 	if s.cfg.Demo {
 		// The same people on every node and every start (cpr.DemoSeed), and
 		// those the test tool adds, in the database.
-		reg := testtool.NewRegister(cpr.NewSynthetic(cpr.DemoSeed, s.cfg.Now()), p.DB)
+		demoRegister = testtool.NewRegister(cpr.NewSynthetic(cpr.DemoSeed, s.cfg.Now()), p.DB)
+		register = demoRegister
+	}
+	s.oidc, err = oidcp.New(oidcp.Config{Issuer: s.cfg.Issuer, Store: p.DB, Log: p.DB, Keys: s.keyset, Identities: s.identities,
+		CPRIndex: s.identities.CPRIndex, Register: register, Engine: s.engine, CryptoKey: [32]byte(cryptoKey),
+		PairwiseKey: pairwiseKey, Logger: s.log, Now: s.cfg.Now})
+	if err != nil {
+		return err
+	}
+	s.identities.OnChange(s.oidc.IdentityChanged)
+	if s.cfg.Demo {
+		// The same people on every node and every start (cpr.DemoSeed), and
+		// those the test tool adds, in the database.
+		reg := demoRegister
 		s.register = reg
 		s.testtool = &testtool.Tool{Register: reg, Identities: s.identities, Apps: s.apps, Codes: s.codes,
 			Authenticators: p.DB, Log: s.log, Now: s.cfg.Now}
@@ -278,10 +302,13 @@ func (s *Server) runJobs(ctx context.Context) {
 			// them fail promptly even if no browser is looking.
 			_, err := s.approvals.ExpireDue(ctx)
 			report("expiring approval requests", err)
+			_, err = s.oidc.DeliverLogouts(ctx)
+			report("delivering back-channel logouts", err)
 		case <-hourly.C:
 			report("rotating signing keys", s.keyset.Rotate(ctx))
 			report("deleting expired counters", db.DeleteExpiredCounters(ctx, s.cfg.Now()))
 			report("deleting old login flows", db.DeleteOldFlows(ctx, s.cfg.Now()))
+			report("deleting expired OpenID requests and tokens", db.DeleteExpiredOIDC(ctx, s.cfg.Now()))
 		}
 	}
 }

@@ -71,8 +71,13 @@ func (a *FlowAPI) create(w http.ResponseWriter, r *http.Request) {
 // SetFlowCookie hands a browser the flow's token in an HttpOnly cookie, sent
 // back only to this site's top-level navigations and same-site requests.
 func (a *FlowAPI) SetFlowCookie(w http.ResponseWriter, flowID, token string) {
+	SetFlowCookie(w, flowID, token, a.Secure)
+}
+
+// SetFlowCookie sets the cookie that binds a flow to this browser.
+func SetFlowCookie(w http.ResponseWriter, flowID, token string, secure bool) {
 	http.SetCookie(w, &http.Cookie{Name: FlowCookie(flowID), Value: token, Path: "/", HttpOnly: true,
-		Secure: a.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(authn.FlowLifetime / time.Second)})
+		Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: int(authn.FlowLifetime / time.Second)})
 }
 
 // FlowToken returns the token a request presents for a flow: the X-Flow-Token

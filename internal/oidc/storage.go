@@ -76,11 +76,15 @@ func (s storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _
 	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
 		return nil, oidc.ErrInvalidScope().WithDescription("the scope must include openid: this is an OpenID provider")
 	}
+	// A scope the client may not have is not granted (RFC 6749, Section 3.3
+	// lets the server ignore it); op already drops the non-standard ones.
+	scopes := req.Scopes[:0:0]
 	for _, sc := range req.Scopes {
-		if sc != oidc.ScopeOpenID && !slices.Contains(c.Scopes, sc) {
-			return nil, oidc.ErrInvalidScope().WithDescription("the client may not ask for the scope %q", sc)
+		if sc == oidc.ScopeOpenID || slices.Contains(c.Scopes, sc) {
+			scopes = append(scopes, sc)
 		}
 	}
+	req.Scopes = scopes
 	refText, err := referenceText(extra.ReferenceText)
 	if err != nil {
 		return nil, err

@@ -224,6 +224,9 @@ func (s *Server) buildDomain(ctx context.Context) error {
 // Handler returns the node's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// OIDC returns the node's OpenID provider.
+func (s *Server) OIDC() *oidcp.Provider { return s.oidc }
+
 // Engine returns the node's login engine.
 func (s *Server) Engine() *authn.Engine { return s.engine }
 

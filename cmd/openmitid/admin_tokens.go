@@ -18,7 +18,8 @@ import (
 
 // adminCommands are the subcommands of `openmitid admin`.
 var adminCommands = map[string]command{
-	"tokens": {"hardware OTP tokens: import a vendor's PSKC file, assign a token to an identity", runAdminTokens},
+	"tokens":  {"hardware OTP tokens: import a vendor's PSKC file, assign a token to an identity", runAdminTokens},
+	"clients": {"service providers (OpenID Connect clients): add, list, remove", runAdminClients},
 }
 
 func runAdmin(args []string) error {

@@ -31,7 +31,7 @@ func init() {
 		"audit":   {"audit log tools: audit verify", runAudit},
 		"version": {"print the version", runVersion},
 		"app":     {"the reference MitID app: activate, approve, block", runApp},
-		"admin":   {"administration: admin tokens import|assign", runAdmin},
+		"admin":   {"administration: admin clients|tokens …", runAdmin},
 	}
 }
 

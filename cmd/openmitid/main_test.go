@@ -260,3 +260,37 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("version: %+v", r)
 	}
 }
+
+func TestAdminClients(t *testing.T) {
+	dir := t.TempDir()
+	testbin.Serve(t, dir, nil).Stop(t)
+	r := testbin.Run(t, dir, nil, "admin", "clients", "add", "--id", "skat", "--name", "Skattestyrelsen",
+		"--redirect-uri", "https://skat.example/cb", "--scopes", "openid profile cpr", "--cpr", "--alg", "ES256")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "client_secret: ") {
+		t.Fatalf("add: %+v", r)
+	}
+	bad := [][]string{
+		{"--id", "x", "--name", "X", "--redirect-uri", "http://example.com/cb"},
+		{"--id", "y", "--name", "Y", "--redirect-uri", "https://y.example/cb", "--scopes", "openid cpr"},
+		{"--id", "z", "--name", "Z", "--redirect-uri", "https://z.example/cb", "--min-level", "extreme"},
+		{"--id", "w", "--name", "W", "--redirect-uri", "https://w.example/cb", "--auth", "private_key_jwt"},
+	}
+	for _, b := range bad {
+		if r := testbin.Run(t, dir, nil, append([]string{"admin", "clients", "add"}, b...)...); r.Code != 2 {
+			t.Errorf("add %v: %+v", b, r)
+		}
+	}
+	if r := testbin.Run(t, dir, nil, "admin", "clients", "add", "--id", "skat", "--name", "S", "--redirect-uri", "https://s.example/cb"); r.Code != 1 || !strings.Contains(r.Stderr, "exists") {
+		t.Errorf("adding an existing id: %+v", r)
+	}
+	r = testbin.Run(t, dir, nil, "admin", "clients", "list")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Skattestyrelsen") || !strings.Contains(r.Stdout, "ES256") {
+		t.Fatalf("list: %+v", r)
+	}
+	if r := testbin.Run(t, dir, nil, "admin", "clients", "remove", "--id", "skat"); r.Code != 0 {
+		t.Fatalf("remove: %+v", r)
+	}
+	if r := testbin.Run(t, dir, nil, "admin", "clients", "remove", "--id", "skat"); r.Code != 1 {
+		t.Fatalf("removing twice: %+v", r)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/openmitid/openmitid/internal/authenticator/password"
 	"github.com/openmitid/openmitid/internal/authn"
 	"github.com/openmitid/openmitid/internal/cpr"
+	"github.com/openmitid/openmitid/internal/demo"
 	"github.com/openmitid/openmitid/internal/identity"
 	oidcp "github.com/openmitid/openmitid/internal/oidc"
 	"github.com/openmitid/openmitid/internal/pki"
@@ -56,6 +57,7 @@ type Server struct {
 	codes      *codedisplay.Service
 	engine     *authn.Engine
 	oidc       *oidcp.Provider
+	demo       *demo.SP
 	chips      *fido.Registrar // nil when the issuer cannot be a WebAuthn relying party
 	testtool   *testtool.Tool
 	registry   *prometheus.Registry
@@ -110,6 +112,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.oidc.Mount(mux)
 	if s.testtool != nil {
 		s.testtool.Mount(mux)
+	}
+	if s.demo != nil {
+		s.demo.Mount(mux)
 	}
 	mux.HandleFunc("/", web.NotFound)
 	metrics := web.NewMetrics(s.registry)
@@ -217,6 +222,11 @@ func (s *Server) buildDomain(ctx context.Context) error {
 		if s.chips != nil {
 			s.testtool.Chips = testtool.SoftChips{Registrar: s.chips, Origin: iss.Scheme + "://" + iss.Host, RPID: iss.Hostname()}
 		}
+		demoKey, err := p.Keys.Secret(ctx, p.DB, "demo-cookie", 64)
+		if err != nil {
+			return err
+		}
+		s.demo = demo.New(s.cfg.Issuer, oidcp.DemoSecret, demoKey, s.log)
 	}
 	return nil
 }

@@ -165,8 +165,16 @@ func TestRefusals(t *testing.T) {
 				p := adult(t)
 				return passport(t, p, testchip.Options{RogueCSCA: true}), p.CPR, nil
 			}},
-			{name: "demo CSCA not trusted (no --demo)", code: "document_signer_unknown",
-				before: func(t *testing.T) { e.trust.tl = &emrtd.TrustList{} },
+			{name: "demo passport without --demo", code: "document_signer_unknown",
+				before: func(t *testing.T) {
+					// The server's trust list when not in demo mode: the
+					// imported CSCAs (none) and not the demo CSCA.
+					tl, err := proofing.NewAnchors(se.DB, false, e.clock.Now).TrustList(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					e.trust.tl = tl
+				},
 				make: func(t *testing.T) (*testchip.Passport, cpr.Number, func(*proofing.Submission)) {
 					p := adult(t)
 					return passport(t, p, testchip.Options{}), p.CPR, nil

@@ -7,9 +7,9 @@
 // with the lowest penalty. A [Code] is read module by module with
 // [Code.Black] or drawn as SVG with [Code.SVG].
 //
-// Encoding a 60-character frame takes a few tens of microseconds: the
-// version-dependent parts of the symbol are built once per version and
-// shared.
+// Encoding a 60-character frame takes about 0.1 ms: the parts of the symbol
+// that depend on the version alone are built once per version and shared,
+// and the mask penalties are computed without allocating.
 package qr
 
 import (

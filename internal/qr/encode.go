@@ -41,7 +41,7 @@ func chooseMode(data []byte) mode {
 	return m
 }
 
-// countBits is the length of the character count indicator (7.4.2, Table 3),
+// countBits is the length of the character count indicator (Table 3),
 // which grows with the version.
 func countBits(m mode, version int) int {
 	i := 0
@@ -59,26 +59,6 @@ func countBits(m mode, version int) int {
 	default:
 		return [3]int{8, 16, 16}[i]
 	}
-}
-
-// segmentBits is the length in bits of the mode indicator, character count
-// indicator and data of one segment of n characters (7.4.4 to 7.4.6), or -1
-// when n does not fit in the character count indicator.
-func segmentBits(m mode, n, version int) int {
-	cb := countBits(m, version)
-	if n >= 1<<cb {
-		return -1
-	}
-	bits := 4 + cb
-	switch m {
-	case modeNumeric:
-		bits += 10*(n/3) + [3]int{0, 4, 7}[n%3]
-	case modeAlphanumeric:
-		bits += 11*(n/2) + 6*(n%2)
-	default:
-		bits += 8 * n
-	}
-	return bits
 }
 
 // bitWriter appends bits, most significant first, to a byte slice of fixed

@@ -158,13 +158,13 @@ func bchRemainder(v, g uint32, deg int) uint32 {
 	return v
 }
 
-// drawFormat writes the 15 format bits twice (7.9.1, Figure 25): bit 14 is
+// drawFormat writes the 15 format bits twice (7.9.1): bit 14 is
 // the most significant. Around the upper left finder pattern bits 0 to 7
 // run down column 8 from the top edge (skipping the timing row) and bits 8
 // to 14 along row 8 towards the left edge; the second copy puts bits 0 to 7 along row 8 below the upper
 // right finder and bits 8 to 14 down column 8 beside the lower left one.
-// The dark module above those is drawn too: Figure 25 counts it in the
-// format information area.
+// The dark module above those is drawn too: 7.9.1 places it with the
+// format information, and like it, it stays light while masks are scored.
 // mark, if not nil, is called with every index instead of writing.
 func drawFormat(g []byte, size int, bits uint32, mark func(int)) {
 	put := func(x, y int, dark uint32) {
@@ -193,7 +193,7 @@ func drawFormat(g []byte, size int, bits uint32, mark func(int)) {
 	put(8, size-8, 1)
 }
 
-// drawVersion writes the 18 version bits twice (7.10, Figure 27): a 6×3
+// drawVersion writes the 18 version bits twice (7.10): a 6×3
 // block above the lower left finder pattern and its transpose, a 3×6 block
 // left of the upper right one. Bit 0, the least significant, is in the
 // block's corner nearest the symbol's upper left. mark is as for drawFormat.

@@ -9,7 +9,19 @@
 //
 // Encoding a 60-character frame takes about 0.1 ms: the parts of the symbol
 // that depend on the version alone are built once per version and shared,
-// and the mask penalties are computed without allocating.
+// and the mask penalties are computed without allocating. Encode is safe
+// for concurrent use.
+//
+// # On the waiting page
+//
+// A frame of about 60 characters at level [M] is a version 4 symbol, 33
+// modules and 41 with the quiet zone; up to 62 characters stay at version 4.
+// Give the image a fixed size in CSS, 246 px (6 px a module) or more, so the
+// layout does not move when a longer frame needs version 5, and so a phone
+// held at arm's length still sees at least 5 px a module. Use one
+// [SVGOptions.Label] for every frame, such as "QR-kode til MitID-appen": the
+// frames change every second, so the image must not be in an ARIA live
+// region, and its name must not change with them.
 package qr
 
 import (
@@ -96,9 +108,10 @@ func Encode(data []byte, level Level) (*Code, error) {
 		placed[idx] = codewords[k>>3] >> (7 - uint(k&7)) & 1
 	}
 
-	// Try every mask (7.8.2) and keep the first with the lowest penalty.
-	// The format and version areas are left light while scoring, as
-	// 7.8.3.1 asks, since they are the same whichever mask is chosen.
+	// Try every mask (7.8.2) and keep the first with the lowest penalty;
+	// ties go to the lower reference, so that a frame always encodes the
+	// same way. The format and version information areas, dark module
+	// included, stay light while scoring, as 7.8.3.1 has it.
 	scratch := placed[n : 2*n : 2*n]
 	line := make([]byte, n)
 	best, bestScore := 0, -1

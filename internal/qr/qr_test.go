@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/openmitid/openmitid/internal/qr"
@@ -183,7 +184,7 @@ func checkSymbol(t testing.TB, c *qr.Code) bool {
 			}
 		}
 	}
-	// Format information, read from both copies (7.9.1, Figure 25),
+	// Format information, read from both copies (7.9.1),
 	// listed here from bit 14 to bit 0.
 	read := func(xy [][2]int) string {
 		var b strings.Builder
@@ -201,7 +202,7 @@ func checkSymbol(t testing.TB, c *qr.Code) bool {
 	} else if want := formatTable[c.Level()][c.Mask()]; first != want || second != want {
 		fail("format information %s and %s, Table C.1 has %s for mask %d", first, second, want, c.Mask())
 	}
-	// Version information (7.10, Figure 27): bit i at the upper right in
+	// Version information (7.10): bit i at the upper right in
 	// row i/3, column s-11+i%3, and transposed at the lower left.
 	if v >= 7 {
 		var upper, lower [18]byte
@@ -236,12 +237,8 @@ func TestEncodeIsDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := qr.Encode([]byte(frame), qr.M)
-	for y := 0; y < a.Size(); y++ {
-		for x := 0; x < a.Size(); x++ {
-			if a.Black(x, y) != b.Black(x, y) {
-				t.Fatalf("two encodings of one frame differ at (%d,%d)", x, y)
-			}
-		}
+	if !sameModules(a, b) {
+		t.Fatal("two encodings of one frame differ")
 	}
 }
 
@@ -257,4 +254,51 @@ func BenchmarkEncode(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestEncodeConcurrently runs Encode from many goroutines, as the waiting
+// page's handlers do, and checks that each gets the symbol a lone call
+// makes; under -race it also checks the shared templates.
+func TestEncodeConcurrently(t *testing.T) {
+	inputs := []string{frame, "1", strings.Repeat("Q", 400), strings.Repeat("z", 1000)}
+	want := make([]*qr.Code, len(inputs))
+	for i, in := range inputs {
+		c, err := qr.Encode([]byte(in), qr.M)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = c
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Go(func() {
+			for k := 0; k < 20; k++ {
+				i := (g + k) % len(inputs)
+				c, err := qr.Encode([]byte(inputs[i]), qr.M)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !sameModules(c, want[i]) {
+					t.Errorf("input %d: concurrent encoding differs", i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func sameModules(a, b *qr.Code) bool {
+	if a.Size() != b.Size() {
+		return false
+	}
+	for y := 0; y < a.Size(); y++ {
+		for x := 0; x < a.Size(); x++ {
+			if a.Black(x, y) != b.Black(x, y) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -100,9 +100,15 @@ func Encode(data []byte, level Level) (*Code, error) {
 	t := templates[version]()
 	n := t.size * t.size
 
+	// One allocation holds the three working grids: the unmasked symbol, a
+	// masked candidate and its columns for the penalty rules. The result
+	// has its own, so the Code does not keep the others alive.
+	work := make([]byte, 3*n)
+	placed, scratch, transposed := work[:n:n], work[n:2*n:2*n], work[2*n:]
+	modules := make([]byte, n)
+
 	// Place the bits unmasked (7.7.3). Data modules past the last codeword
 	// are the remainder bits and stay 0.
-	placed := make([]byte, 3*n)[:n]
 	copy(placed, t.base)
 	for k, idx := range t.order[:8*len(codewords)] {
 		placed[idx] = codewords[k>>3] >> (7 - uint(k&7)) & 1
@@ -112,18 +118,15 @@ func Encode(data []byte, level Level) (*Code, error) {
 	// ties go to the lower reference, so that a frame always encodes the
 	// same way. The format and version information areas, dark module
 	// included, stay light while scoring, as 7.8.3.1 has it.
-	scratch := placed[n : 2*n : 2*n]
-	line := make([]byte, n)
 	best, bestScore := 0, -1
 	for mask := 0; mask < 8; mask++ {
 		copy(scratch, placed)
 		applyMask(scratch, t, mask)
-		if s := penalty(scratch, t.size, line); bestScore < 0 || s < bestScore {
+		if s := penalty(scratch, t.size, transposed); bestScore < 0 || s < bestScore {
 			best, bestScore = mask, s
 		}
 	}
 
-	modules := placed[2*n : 3*n : 3*n]
 	copy(modules, placed)
 	applyMask(modules, t, best)
 	drawFormat(modules, t.size, formatInfo(level, best), nil)

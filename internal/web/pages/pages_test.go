@@ -1,11 +1,13 @@
 package pages_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,11 +200,19 @@ func TestEveryStateInBothLanguages(t *testing.T) {
 			if w == nil || w.attr["data-events"] != "/authn/v1/flows/"+id+"/events" || w.attr["data-page"] != "/login/"+id {
 				t.Errorf("waiting: the script's hooks: %v", w)
 			}
+			refreshes := 0
 			for _, m := range pg.doc.tags("meta") {
-				if m.attr["http-equiv"] == "refresh" && !m.hidden() {
-					t.Error("waiting: a meta refresh outside <noscript> would reload under the script")
+				if m.attr["http-equiv"] == "refresh" {
+					refreshes++
+					if !m.hidden() {
+						t.Error("waiting: a meta refresh outside <noscript> would reload under the script")
+					}
 				}
 			}
+			if refreshes != 1 {
+				t.Error("waiting: without JavaScript, nothing reloads the page for a fresh QR code")
+			}
+			checkEvents(t, b, w.attr["data-events"], w.attr["data-version"])
 			pg.doc.control(t, "link", n.methods)
 			pg.doc.control(t, "button", n.cancel)
 			if !strings.Contains(pg.doc.byID("main").textContent(), "OpenMitID Demo") {
@@ -398,4 +408,43 @@ func TestFailurePages(t *testing.T) {
 			t.Errorf("%s: %d failure codes share %d titles", lang, len(codes), len(titles))
 		}
 	}
+}
+
+// checkEvents opens the flow's server-sent events as the waiting page's script
+// does (with the flow's cookie) and checks that the first event is the flow at
+// the version the page was rendered at: the script moves on when it differs.
+func checkEvents(t *testing.T, b *browser, path, version string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.g.URL+path, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("events: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	var event string
+	for sc.Scan() {
+		line := sc.Text()
+		if e, ok := strings.CutPrefix(line, "event: "); ok {
+			event = e
+		}
+		if d, ok := strings.CutPrefix(line, "data: "); ok {
+			var v struct {
+				State   string `json:"state"`
+				Version int64  `json:"version"`
+			}
+			if err := json.Unmarshal([]byte(d), &v); err != nil || event != "flow" || v.State != "waiting_for_app" || strconv.FormatInt(v.Version, 10) != version {
+				t.Errorf("the first event: %s %s (page at version %s)", event, d, version)
+			}
+			return
+		}
+	}
+	t.Errorf("no event: %v", sc.Err())
 }

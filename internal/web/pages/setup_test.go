@@ -99,6 +99,7 @@ type rig struct {
 	pages    *pages.Pages
 	clock    *clock
 	finisher *finisher
+	adopt    bool // serve /test/adopt, for screenshots
 }
 
 var csrfKey = bytes.Repeat([]byte{0x42}, 32)
@@ -145,6 +146,21 @@ func newRig(t *testing.T) *rig {
 			web.WriteError(w, http.StatusBadRequest, "begin", err.Error())
 		}
 	})
+	g := &rig{}
+	// For screenshots only: hand a flow's cookie to a fresh browser.
+	mux.HandleFunc("GET /test/adopt", func(w http.ResponseWriter, r *http.Request) {
+		if !g.adopt {
+			http.NotFound(w, r)
+			return
+		}
+		q := r.URL.Query()
+		web.SetFlowCookie(w, q.Get("flow"), q.Get("token"), false)
+		to := pages.Path(q.Get("flow"))
+		if q.Get("then") != "" {
+			to += "/" + q.Get("then")
+		}
+		http.Redirect(w, r, to+"?lang="+q.Get("lang"), http.StatusSeeOther)
+	})
 	mux.Handle("/", srv.Handler())
 	h := web.Chain(mux, web.Recover(log), web.SecurityHeaders(false), web.Origin(nil))
 	hs := httptest.NewUnstartedServer(h)
@@ -152,7 +168,8 @@ func newRig(t *testing.T) *rig {
 	hs.Listener = ln
 	hs.Start()
 	t.Cleanup(func() { hs.Close(); srv.Close() })
-	return &rig{URL: "http://" + ln.Addr().String(), Issuer: issuer, srv: srv, pages: pg, clock: c, finisher: fin}
+	*g = rig{URL: "http://" + ln.Addr().String(), Issuer: issuer, srv: srv, pages: pg, clock: c, finisher: fin}
+	return g
 }
 
 // person is a test identity made through the test tool.

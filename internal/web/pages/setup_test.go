@@ -99,7 +99,7 @@ type rig struct {
 	pages    *pages.Pages
 	clock    *clock
 	finisher *finisher
-	adopt    bool // serve /test/adopt, for screenshots
+	adopt    bool // serve /test/adopt, for tests in Chromium
 }
 
 var csrfKey = bytes.Repeat([]byte{0x42}, 32)
@@ -147,7 +147,7 @@ func newRig(t *testing.T) *rig {
 		}
 	})
 	g := &rig{}
-	// For screenshots only: hand a flow's cookie to a fresh browser.
+	// For tests in Chromium only: hand a flow's cookie to a fresh browser.
 	mux.HandleFunc("GET /test/adopt", func(w http.ResponseWriter, r *http.Request) {
 		if !g.adopt {
 			http.NotFound(w, r)

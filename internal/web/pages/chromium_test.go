@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -63,8 +64,8 @@ func dumpDOM(t *testing.T, bin, u string, wait time.Duration) (dom, console stri
 }
 
 // TestWaitingPageInChromium runs the waiting page's script in a real browser
-// under the pages' CSP: it listens to the flow's events and moves on by itself
-// once the app has approved.
+// under the pages' CSP: it listens to the flow's events, swaps in a new QR
+// frame each second, and moves on by itself once the app has approved.
 func TestWaitingPageInChromium(t *testing.T) {
 	bin := chromium(t)
 	g := newRig(t)
@@ -75,13 +76,29 @@ func TestWaitingPageInChromium(t *testing.T) {
 	id, pg := b.start("substantial", "")
 	pg = b.follow(b.submit(pg, pg.doc.control(t, "button", "Fortsæt"), map[string]string{"user_id": p.UserID}), http.StatusSeeOther)
 	code := pg.doc.byID("binding-code").textContent()
+
+	// Approved in the app: the page moves on by itself.
+	frame := regexp.MustCompile(`^/login/` + id + `/qr\.svg\?n=[0-9]+$`)
+	frames := func() int {
+		n := 0
+		for _, u := range g.requests() {
+			if frame.MatchString(u) {
+				n++
+			}
+		}
+		return n
+	}
 	approved := make(chan error, 1)
 	go func() {
-		time.Sleep(2 * time.Second) // the page is open and listening by then
+		// Approve once the page is open and has fetched a fresh QR frame
+		// (or after 15 s, and the test fails below).
+		for deadline := time.Now().Add(15 * time.Second); frames() < 2 && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
 		_, _, err := app.ApproveNext(context.Background(), 5*time.Second, code, approval.Approve)
 		approved <- err
 	}()
-	dom, console := dumpDOM(t, bin, b.adoptURL(id, "en"), 10*time.Second)
+	dom, console := dumpDOM(t, bin, b.adoptURL(id, "en"), 20*time.Second)
 	if err := <-approved; err != nil {
 		t.Fatal(err)
 	}
@@ -91,5 +108,9 @@ func TestWaitingPageInChromium(t *testing.T) {
 	}
 	if console != "" {
 		t.Errorf("the console:\n%s", console)
+	}
+	// While it waited, the script fetched a new QR frame each second.
+	if n := frames(); n < 2 {
+		t.Errorf("the script fetched %d new QR frames: %v", n, g.requests())
 	}
 }

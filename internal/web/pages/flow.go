@@ -265,9 +265,7 @@ func (p *Pages) renderFlow(w http.ResponseWriter, r *http.Request, lang i18n.Lan
 	case authn.StateWaitingForApp:
 		pg.Template, pg.Title = "waiting", lang.T("waiting.title")
 		pg.EventsURL = "/authn/v1/flows/" + f.ID + "/events"
-		if qrAvailable {
-			pg.QRSrc = Path(f.ID) + "/qr.svg"
-		}
+		pg.QRSrc = Path(f.ID) + "/qr.svg"
 	case authn.StateChip:
 		pg.Template, pg.Title = "chip", lang.T("chip.title")
 		pg.WebAuthn = string(v.WebAuthn)

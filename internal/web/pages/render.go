@@ -63,7 +63,7 @@ type page struct {
 
 	// Waiting for the app.
 	EventsURL string
-	QRSrc     string // "" while there is no QR encoder: a placeholder
+	QRSrc     string
 	// Chip.
 	WebAuthn string // the options for navigator.credentials.get (JSON)
 	// Choosing a method.

@@ -100,6 +100,16 @@ type rig struct {
 	clock    *clock
 	finisher *finisher
 	adopt    bool // serve /test/adopt, for tests in Chromium
+
+	mu  sync.Mutex
+	log []string // the paths and queries of the requests the pages got
+}
+
+// requests returns what was asked of /login/ so far.
+func (g *rig) requests() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.log...)
 }
 
 var csrfKey = bytes.Repeat([]byte{0x42}, 32)
@@ -162,13 +172,23 @@ func newRig(t *testing.T) *rig {
 		http.Redirect(w, r, to+"?lang="+q.Get("lang"), http.StatusSeeOther)
 	})
 	mux.Handle("/", srv.Handler())
-	h := web.Chain(mux, web.Recover(log), web.SecurityHeaders(false), web.Origin(nil))
+	record := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/login/") {
+				g.mu.Lock()
+				g.log = append(g.log, r.URL.RequestURI())
+				g.mu.Unlock()
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	h := web.Chain(mux, web.Recover(log), web.SecurityHeaders(false), web.Origin(nil), record)
 	hs := httptest.NewUnstartedServer(h)
 	hs.Listener.Close()
 	hs.Listener = ln
 	hs.Start()
 	t.Cleanup(func() { hs.Close(); srv.Close() })
-	*g = rig{URL: "http://" + ln.Addr().String(), Issuer: issuer, srv: srv, pages: pg, clock: c, finisher: fin}
+	g.URL, g.Issuer, g.srv, g.pages, g.clock, g.finisher = "http://"+ln.Addr().String(), issuer, srv, pg, c, fin
 	return g
 }
 

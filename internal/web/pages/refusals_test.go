@@ -395,3 +395,57 @@ func TestBegin(t *testing.T) {
 		t.Error("the flow token is in the page")
 	}
 }
+
+// TestEveryErrorCodeHasText checks that each step error the engine answers
+// (docs/contract.md) has a text of its own in both languages.
+func TestEveryErrorCodeHasText(t *testing.T) {
+	for _, code := range []string{"user_id_required", "password_required", "password_too_long", "wrong_password",
+		"password_locked", "code_format", "wrong_code", "code_locked", "rate_limited", "chip_failed",
+		"webauthn_required", "webauthn_too_large", "too_many_app_requests", "app_request_pending",
+		"method_not_available", "unknown_method"} {
+		for _, lang := range i18n.Langs() {
+			if !lang.Has("error." + code) {
+				t.Errorf("%s has no text for %s", lang, code)
+			}
+		}
+	}
+}
+
+// TestChipErrors posts what a broken or refused chip ceremony would: the
+// error shows at the top of the chip page, with focus, and a fresh challenge.
+func TestChipErrors(t *testing.T) {
+	g := newRig(t)
+	p := g.person(t, "chip")
+	b := g.browser(t)
+	b.header.Set("Accept-Language", "en")
+	_, pg := b.start("low", "")
+	pg = b.follow(b.submit(pg, pg.doc.control(t, "button", "Continue"), map[string]string{"user_id": p.UserID}), http.StatusSeeOther)
+	pg.mustState(t, "chip")
+	options := pg.doc.byID("chip-form").attr["data-webauthn"]
+	for _, c := range []struct {
+		answer string
+		status int
+		key    string
+	}{
+		{"", http.StatusBadRequest, "error.webauthn_required"},         // no script
+		{"not json", http.StatusBadRequest, "error.webauthn_required"}, //
+		{`{"id":"x"}`, http.StatusBadRequest, "error.chip_failed"},     // a broken answer
+	} {
+		pg = b.submit(pg, pg.doc.control(t, "button", "Continue"), map[string]string{"webauthn": c.answer})
+		pg.mustState(t, "chip")
+		top := pg.doc.byID("page-error")
+		if pg.status != c.status || top == nil || !strings.Contains(top.textContent(), i18n.English.T(c.key)) || !top.has("autofocus") {
+			t.Errorf("answer %q: %d %v", c.answer, pg.status, top)
+		}
+	}
+	// The failed answer spent the challenge: the page has a new one, which works.
+	fresh := pg.doc.byID("chip-form").attr["data-webauthn"]
+	if fresh == options {
+		t.Error("the challenge was not renewed after a failed answer")
+	}
+	answer, err := p.Chip.Assert([]byte(fresh), g.Issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.follow(b.submit(pg, pg.doc.control(t, "button", "Continue"), map[string]string{"webauthn": string(answer)}), http.StatusSeeOther).mustState(t, "done")
+}

@@ -95,7 +95,11 @@ func (p *Pages) submit(w http.ResponseWriter, r *http.Request) {
 	lang := p.language(w, r)
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		p.message(w, r, lang, http.StatusBadRequest, "bad_request", "forbidden", "")
+		status := http.StatusBadRequest
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			status = http.StatusRequestEntityTooLarge
+		}
+		p.message(w, r, lang, status, "bad_request", "forbidden", "")
 		return
 	}
 	id := r.PathValue("flow")

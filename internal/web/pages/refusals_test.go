@@ -449,3 +449,14 @@ func TestChipErrors(t *testing.T) {
 	}
 	b.follow(b.submit(pg, pg.doc.control(t, "button", "Continue"), map[string]string{"webauthn": string(answer)}), http.StatusSeeOther).mustState(t, "done")
 }
+
+func TestOversizedForm(t *testing.T) {
+	g := newRig(t)
+	b := g.browser(t)
+	id, pg := b.start("substantial", "")
+	resp := b.do("POST", "/login/"+id, url.Values{"csrf": {csrfOf(pg)}, "step": {"identify"}, "user_id": {strings.Repeat("a", 100<<10)}})
+	if resp.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 100 KiB form: %d", resp.status)
+	}
+	b.get("/login/"+id).mustState(t, "identify")
+}

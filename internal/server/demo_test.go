@@ -40,7 +40,7 @@ func TestDemoServiceProvider(t *testing.T) {
 	f.step(t, map[string]any{"step": "identify", "user_id": p.UserID, "method": "code_display"})
 	f.step(t, map[string]any{"step": "password", "password": p.Password})
 	f.step(t, map[string]any{"step": "code", "code": totp(t, p.TOTPSecret, n.clock.Now())})
-	loc = "/login/finish/" + id
+	loc = "/authorize/finish/" + id
 	for i := 0; i < 6 && loc != "/demo/"; i++ {
 		if code, loc, body = c.get(t, strings.Replace(loc, n.Issuer, n.URL, 1)); code != http.StatusFound && code != http.StatusSeeOther {
 			t.Fatalf("step %d: %d %s", i, code, body)

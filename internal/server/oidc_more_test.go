@@ -84,7 +84,7 @@ func TestOIDCPushedRequest(t *testing.T) {
 	ru := body["request_uri"].(string)
 	authz := n.URL + "/authorize?" + url.Values{"client_id": {"demo"}, "request_uri": {ru}}.Encode()
 	code, loc, _ := c.get(t, authz)
-	if code != http.StatusFound || !strings.HasPrefix(loc, "/login/start") {
+	if code != http.StatusFound || !strings.HasPrefix(loc, "/authorize/start") {
 		t.Fatalf("authorize with request_uri: %d %s", code, loc)
 	}
 	// Single-use.

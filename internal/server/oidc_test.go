@@ -69,7 +69,7 @@ func (c *rp) get(t *testing.T, u string) (int, string, string) {
 func (c *rp) begin(t *testing.T, extra url.Values) *flow {
 	t.Helper()
 	code, loc, body := c.get(t, c.authorizeURL(extra))
-	if code != http.StatusFound || !strings.HasPrefix(loc, "/login/start") {
+	if code != http.StatusFound || !strings.HasPrefix(loc, "/authorize/start") {
 		t.Fatalf("authorize: %d %s %s", code, loc, body)
 	}
 	code, loc, body = c.get(t, loc)
@@ -85,7 +85,7 @@ func (c *rp) begin(t *testing.T, extra url.Values) *flow {
 		}
 	}
 	if token == "" {
-		t.Fatal("no flow cookie after /login/start")
+		t.Fatal("no flow cookie after /authorize/start")
 	}
 	f := &flow{n: c.n, ID: id, Token: token}
 	f.refresh(t)
@@ -96,7 +96,7 @@ func (c *rp) begin(t *testing.T, extra url.Values) *flow {
 // redirect's query.
 func (c *rp) finish(t *testing.T, f *flow) url.Values {
 	t.Helper()
-	code, loc, body := c.get(t, "/login/finish/"+f.ID)
+	code, loc, body := c.get(t, "/authorize/finish/"+f.ID)
 	for i := 0; code == http.StatusFound && !strings.HasPrefix(loc, c.redirect) && i < 3; i++ {
 		code, loc, body = c.get(t, loc)
 	}

@@ -76,20 +76,24 @@ func (c *rp) begin(t *testing.T, extra url.Values) *flow {
 	if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login/") {
 		t.Fatalf("login start: %d %s %s", code, loc, body)
 	}
-	id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/login/")
-	u, _ := url.Parse(c.n.URL)
-	token := ""
-	for _, ck := range c.browser.Jar.Cookies(u) {
-		if ck.Name == "omid_flow_"+id {
-			token = ck.Value
-		}
-	}
-	if token == "" {
-		t.Fatal("no flow cookie after /authorize/start")
-	}
-	f := &flow{n: c.n, ID: id, Token: token}
+	f := c.flowAt(t, loc)
 	f.refresh(t)
 	return f
+}
+
+// flowAt returns the flow of a login page's location, with the token the
+// browser holds for it in its cookie.
+func (c *rp) flowAt(t *testing.T, loc string) *flow {
+	t.Helper()
+	id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/login/")
+	u, _ := url.Parse(c.n.URL)
+	for _, ck := range c.browser.Jar.Cookies(u) {
+		if ck.Name == "omid_flow_"+id {
+			return &flow{n: c.n, ID: id, Token: ck.Value}
+		}
+	}
+	t.Fatalf("no flow cookie for %s", loc)
+	return nil
 }
 
 // finish follows the browser back to the service provider and returns the

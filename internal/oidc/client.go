@@ -4,7 +4,7 @@
 // op package with storage on our store. A login at the provider is a login
 // flow of internal/authn: /authorize makes an authorization request, starts a
 // flow for it bound to the browser, and the login pages run the flow; when it
-// ends, the browser comes back through /login/finish/{flow}, which issues the
+// ends, the browser comes back through /authorize/finish/{flow}, which issues the
 // code or an OpenID error.
 package oidc
 

@@ -117,8 +117,8 @@ var supportedClaims = []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "
 const (
 	PathPAR       = "/par"
 	PathCPRMatch  = "/oidc/cpr-match"
-	pathStart     = "/login/start"
-	pathFinish    = "/login/finish/"
+	pathStart     = "/authorize/start"
+	pathFinish    = "/authorize/finish/"
 	parURIPrefix  = "urn:ietf:params:oauth:request_uri:"
 	parLifetime   = 90 * time.Second
 	maxQuery      = 8 << 10
@@ -143,8 +143,9 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 func (p *Provider) loginURL(id string) string { return pathStart + "?auth=" + url.QueryEscape(id) }
 
 // Finish tells the login pages where a flow made for an authorization request
-// goes when it ends (it implements the pages' Finisher).
-func (p *Provider) Finish(f *authn.Flow) (string, bool) {
+// goes when it ends (it implements the pages' Finisher). It does no I/O: the
+// work is done when the browser arrives there.
+func (p *Provider) Finish(_ context.Context, f *authn.Flow) (string, bool) {
 	if f.AuthRequest == "" {
 		return "", false
 	}

@@ -28,19 +28,13 @@ func TestDemoServiceProvider(t *testing.T) {
 		t.Fatalf("the demo asked for %v", u.Query())
 	}
 	code, loc, _ = c.get(t, n.URL+u.RequestURI())
-	code, loc, _ = c.get(t, loc)
-	id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/login/")
-	base, _ := url.Parse(n.URL)
-	f := &flow{n: n, ID: id}
-	for _, ck := range c.browser.Jar.Cookies(base) {
-		if ck.Name == "omid_flow_"+id {
-			f.Token = ck.Value
-		}
-	}
+	_, loc, _ = c.get(t, loc)
+	f := c.flowAt(t, loc)
+	id := f.ID
 	f.step(t, map[string]any{"step": "identify", "user_id": p.UserID, "method": "code_display"})
 	f.step(t, map[string]any{"step": "password", "password": p.Password})
 	f.step(t, map[string]any{"step": "code", "code": totp(t, p.TOTPSecret, n.clock.Now())})
-	loc = "/login/finish/" + id
+	loc = "/authorize/finish/" + id
 	for i := 0; i < 6 && loc != "/demo/"; i++ {
 		if code, loc, body = c.get(t, strings.Replace(loc, n.Issuer, n.URL, 1)); code != http.StatusFound && code != http.StatusSeeOther {
 			t.Fatalf("step %d: %d %s", i, code, body)

@@ -84,7 +84,7 @@ func TestOIDCPushedRequest(t *testing.T) {
 	ru := body["request_uri"].(string)
 	authz := n.URL + "/authorize?" + url.Values{"client_id": {"demo"}, "request_uri": {ru}}.Encode()
 	code, loc, _ := c.get(t, authz)
-	if code != http.StatusFound || !strings.HasPrefix(loc, "/login/start") {
+	if code != http.StatusFound || !strings.HasPrefix(loc, "/authorize/start") {
 		t.Fatalf("authorize with request_uri: %d %s", code, loc)
 	}
 	// Single-use.
@@ -97,15 +97,8 @@ func TestOIDCPushedRequest(t *testing.T) {
 		t.Fatalf("another client's request_uri: %d", code)
 	}
 	// The pushed request runs a whole login.
-	code, loc, _ = c.get(t, loc)
-	id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/login/")
-	u, _ := url.Parse(n.URL)
-	f := &flow{n: n, ID: id}
-	for _, ck := range c.browser.Jar.Cookies(u) {
-		if ck.Name == "omid_flow_"+id {
-			f.Token = ck.Value
-		}
-	}
+	_, loc, _ = c.get(t, loc)
+	f := c.flowAt(t, loc)
 	f.step(t, map[string]any{"step": "identify", "user_id": p.UserID, "method": "code_display"})
 	f.step(t, map[string]any{"step": "password", "password": p.Password})
 	f.step(t, map[string]any{"step": "code", "code": totp(t, p.TOTPSecret, n.clock.Now())})

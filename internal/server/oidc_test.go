@@ -69,34 +69,38 @@ func (c *rp) get(t *testing.T, u string) (int, string, string) {
 func (c *rp) begin(t *testing.T, extra url.Values) *flow {
 	t.Helper()
 	code, loc, body := c.get(t, c.authorizeURL(extra))
-	if code != http.StatusFound || !strings.HasPrefix(loc, "/login/start") {
+	if code != http.StatusFound || !strings.HasPrefix(loc, "/authorize/start") {
 		t.Fatalf("authorize: %d %s %s", code, loc, body)
 	}
 	code, loc, body = c.get(t, loc)
 	if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login/") {
 		t.Fatalf("login start: %d %s %s", code, loc, body)
 	}
-	id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/login/")
-	u, _ := url.Parse(c.n.URL)
-	token := ""
-	for _, ck := range c.browser.Jar.Cookies(u) {
-		if ck.Name == "omid_flow_"+id {
-			token = ck.Value
-		}
-	}
-	if token == "" {
-		t.Fatal("no flow cookie after /login/start")
-	}
-	f := &flow{n: c.n, ID: id, Token: token}
+	f := c.flowAt(t, loc)
 	f.refresh(t)
 	return f
+}
+
+// flowAt returns the flow of a login page's location, with the token the
+// browser holds for it in its cookie.
+func (c *rp) flowAt(t *testing.T, loc string) *flow {
+	t.Helper()
+	id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/login/")
+	u, _ := url.Parse(c.n.URL)
+	for _, ck := range c.browser.Jar.Cookies(u) {
+		if ck.Name == "omid_flow_"+id {
+			return &flow{n: c.n, ID: id, Token: ck.Value}
+		}
+	}
+	t.Fatalf("no flow cookie for %s", loc)
+	return nil
 }
 
 // finish follows the browser back to the service provider and returns the
 // redirect's query.
 func (c *rp) finish(t *testing.T, f *flow) url.Values {
 	t.Helper()
-	code, loc, body := c.get(t, "/login/finish/"+f.ID)
+	code, loc, body := c.get(t, "/authorize/finish/"+f.ID)
 	for i := 0; code == http.StatusFound && !strings.HasPrefix(loc, c.redirect) && i < 3; i++ {
 		code, loc, body = c.get(t, loc)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/openmitid/openmitid/internal/pki"
 	"github.com/openmitid/openmitid/internal/testtool"
 	"github.com/openmitid/openmitid/internal/web"
+	"github.com/openmitid/openmitid/internal/web/pages"
 )
 
 // Config is what `openmitid serve` takes (CONTRACT.md).
@@ -108,6 +109,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	web.MountOps(mux, p.DB, s.registry)
 	(&web.FlowAPI{Engine: s.engine, Log: s.log, Secure: iss.Scheme == "https"}).Mount(mux)
+	csrfKey, err := p.Keys.Secret(ctx, p.DB, "login-csrf", 32)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	loginPages, err := pages.New(pages.Config{Engine: s.engine, Finisher: s.oidc, Log: s.log,
+		Secure: iss.Scheme == "https", CSRFKey: csrfKey, Now: cfg.Now})
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	loginPages.Mount(mux)
 	(&appapi.API{Apps: s.apps, Approvals: s.approvals, Notify: p.DB, Log: s.log, Now: cfg.Now}).Mount(mux)
 	s.oidc.Mount(mux)
 	if s.testtool != nil {

@@ -74,10 +74,19 @@ func (a *FlowAPI) SetFlowCookie(w http.ResponseWriter, flowID, token string) {
 	SetFlowCookie(w, flowID, token, a.Secure)
 }
 
-// SetFlowCookie sets the cookie that binds a flow to this browser.
+// SetFlowCookie hands a browser the flow's token in an HttpOnly, SameSite=Lax
+// cookie that lives as long as the flow may; secure marks it Secure (the
+// issuer is https). Whatever starts a flow for a browser (the flow API, the
+// OpenID provider, the login pages' "Try again") sets it with this.
 func SetFlowCookie(w http.ResponseWriter, flowID, token string, secure bool) {
 	http.SetCookie(w, &http.Cookie{Name: FlowCookie(flowID), Value: token, Path: "/", HttpOnly: true,
 		Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: int(authn.FlowLifetime / time.Second)})
+}
+
+// ClearFlowCookie tells the browser to forget the flow's cookie.
+func ClearFlowCookie(w http.ResponseWriter, flowID string, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: FlowCookie(flowID), Value: "", Path: "/", HttpOnly: true,
+		Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
 // FlowToken returns the token a request presents for a flow: the X-Flow-Token

@@ -9,6 +9,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
+// IsUnavailable reports whether err means the database cannot be reached now:
+// a 503 that clients retry, not a 500 (see [WriteInternal]).
+func IsUnavailable(err error) bool { return isUnavailable(err) }
+
 // isUnavailable reports whether err means the database cannot be reached now
 // (a restart, a network fault), as opposed to a bug: the first is a 503 that
 // clients retry, the second a 500.

@@ -62,6 +62,12 @@ func TestEnrolPassportCommand(t *testing.T) {
 	srv := enrolServer(t, dir)
 	run := func(args ...string) testbin.Result { return testbin.Run(t, dir, nil, args...) }
 
+	// A --face-verifier that is neither review nor a URL stops the server at once.
+	if r := run("serve", "--addr", testbin.FreeAddr(t), "--db", "sqlite:other.db", "--demo", "--face-verifier", "revue"); r.Code != 1 ||
+		!strings.Contains(r.Stderr, `openmitid serve: --face-verifier: face: "revue" is neither "review" nor the http(s) URL`) {
+		t.Fatalf("a bad --face-verifier: %+v", r)
+	}
+
 	cprNo := addPerson(t, srv.URL, "Anna Marie Hansen", "1990-01-02")
 	r := run("testdata", "passport", "--out", "anna.json", "--name", "Anna Marie Hansen", "--birthdate", "1990-01-02", "--face-out", "anna.jpg")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "HANSEN ANNA MARIE") {

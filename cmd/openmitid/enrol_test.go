@@ -31,15 +31,15 @@ func enrolServer(t *testing.T, dir string) *testbin.Server {
 	}))
 	t.Cleanup(faces.Close)
 	srv := testbin.Serve(t, dir, nil, "--demo", "--face-verifier", faces.URL)
-	// Enrolment is mounted by internal/server (see docs/contract.md); a
-	// server that does not mount it yet answers 404 here.
+	// internal/server mounts enrolment; a server built before it does
+	// answers 404 here.
 	resp, err := http.Post(srv.URL+"/app/v1/enrolments", "application/json", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound {
-		t.Skip("the server does not mount the enrolment API yet (internal/server wiring, docs/contract.md)")
+		t.Skip("the server does not mount the enrolment API yet (internal/server/server.go)")
 	}
 	return srv
 }

@@ -35,11 +35,11 @@ import (
 	"github.com/openmitid/openmitid/pkg/appclient"
 )
 
-// enrolNode is a demo node with enrolment wired in as docs/contract.md asks
-// internal/server to wire it: the app API's services are made here on the
-// node's platform (server.go does not mount enrolment yet), with the node's
-// login engine as the resolver of login requests, so that an identity
-// enrolled here logs in through the node's own flow API.
+// enrolNode is a demo node with enrolment wired in as server.go is to wire
+// it: the app API's services are made here on the node's platform
+// (server.go does not mount enrolment yet), with the node's login engine as
+// the resolver of login requests, so that an identity enrolled here logs in
+// through the node's own flow API.
 type enrolNode struct {
 	*node
 	proofing   *proofing.Service

@@ -20,6 +20,7 @@ import (
 var adminCommands = map[string]command{
 	"tokens":  {"hardware OTP tokens: import a vendor's PSKC file, assign a token to an identity", runAdminTokens},
 	"clients": {"service providers (OpenID Connect clients): add, list, remove", runAdminClients},
+	"csca":    {"the CSCA trust list for passports: import certificates or an ICAO master list, list", runAdminCSCA},
 }
 
 func runAdmin(args []string) error {

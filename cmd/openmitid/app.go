@@ -23,7 +23,7 @@ import (
 // device key in a state file sealed under the PIN, speaking the app API
 // through pkg/appclient as a phone would.
 func runApp(args []string) error {
-	const want = "want: openmitid app activate|approve|block [flags] (openmitid app <command> -h for its flags)"
+	const want = "want: openmitid app activate|approve|block|enrol-passport [flags] (openmitid app <command> -h for its flags)"
 	if len(args) == 0 {
 		return usageError{want}
 	}
@@ -34,11 +34,14 @@ func runApp(args []string) error {
 		return runAppApprove(args[1:])
 	case "block":
 		return runAppBlock(args[1:])
+	case "enrol-passport":
+		return runAppEnrolPassport(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Println("Usage: openmitid app <command> [flags]\n\nCommands:\n" +
 			"  activate   register this device with an activation code and save its key under a PIN\n" +
 			"  approve    wait for an approval request, show who asks and what for, and answer it\n" +
-			"  block      block your MitID (a lost or stolen phone)")
+			"  block      block your MitID (a lost or stolen phone)\n" +
+			"  enrol-passport  get a MitID with your passport's chip and a selfie")
 		return flag.ErrHelp
 	}
 	return usageError{fmt.Sprintf("unknown app command %q; %s", args[0], want)}

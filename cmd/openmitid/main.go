@@ -26,12 +26,13 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"serve":   {"run the server (protocol endpoints, login pages, app API, consoles)", runServe},
-		"migrate": {"bring the database schema up to date", runMigrate},
-		"audit":   {"audit log tools: audit verify", runAudit},
-		"version": {"print the version", runVersion},
-		"app":     {"the reference MitID app: activate, approve, block", runApp},
-		"admin":   {"administration: admin clients|tokens …", runAdmin},
+		"serve":    {"run the server (protocol endpoints, login pages, app API, consoles)", runServe},
+		"migrate":  {"bring the database schema up to date", runMigrate},
+		"audit":    {"audit log tools: audit verify", runAudit},
+		"version":  {"print the version", runVersion},
+		"app":      {"the reference MitID app: activate, approve, block, enrol-passport", runApp},
+		"admin":    {"administration: admin clients|csca|tokens …", runAdmin},
+		"testdata": {"test data: testdata passport (a synthetic passport chip)", runTestdata},
 	}
 }
 

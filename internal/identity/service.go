@@ -143,9 +143,28 @@ type New struct {
 
 // Create makes an identity. It checks the user ID's rules and availability,
 // the password policy, and that the person has no identity yet; it refuses
-// with a clear error and writes nothing when any check fails.
+// with a clear error and writes nothing when any check fails. It is
+// [Service.Prepare] followed by [Service.Insert].
 func (s *Service) Create(ctx context.Context, n New, actor string) (*Identity, error) {
-	display, key, err := NormalizeUserID(n.UserID)
+	id, err := s.Prepare(n)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Insert(ctx, id, actor); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+// Prepare checks n as [Service.Create] does, without the checks that need the
+// database, and returns the identity to insert: a new UUID, the password
+// hashed and the CPR number sealed. It writes nothing. Hashing takes tens of
+// milliseconds, so a caller that inserts the identity inside a transaction of
+// its own (enrolment: the identity, its first app and the case together)
+// prepares it before that transaction, which must not hold the database's
+// write lock that long, and may run more than once.
+func (s *Service) Prepare(n New) (*Identity, error) {
+	display, _, err := NormalizeUserID(n.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -169,8 +188,6 @@ func (s *Service) Create(ctx context.Context, n New, actor string) (*Identity, e
 		if err := s.policy(n.Password, display); err != nil {
 			return nil, err
 		}
-		// Hash before the transaction: argon2 takes tens of milliseconds and
-		// must not hold the database's write lock.
 		if id.PasswordHash, err = s.hasher.Hash(n.Password); err != nil {
 			return nil, err
 		}
@@ -181,9 +198,26 @@ func (s *Service) Create(ctx context.Context, n New, actor string) (*Identity, e
 			return nil, err
 		}
 	}
+	return id, nil
+}
+
+// Insert writes an identity that [Service.Prepare] made, claims its user ID
+// and records its audit event, in the transaction in ctx if there is one. It
+// returns [ErrAlreadyEnrolled] when the person has an identity that is not
+// revoked, [ErrUserIDTaken] for a user ID someone holds, and [ErrPCodeTaken]
+// for a P-code in use; the caller's transaction must then roll back. The
+// P-code may be changed between Prepare and Insert (to retry a collision).
+func (s *Service) Insert(ctx context.Context, id *Identity, actor string) error {
+	if id.CPRIndex == nil == (id.PCode == "") || id.PCode != "" && id.Restrictions&PCodeOnly == 0 {
+		return errors.New("identity: Insert takes an identity made by Prepare, with a CPR number or a P-code")
+	}
+	display, key, err := NormalizeUserID(id.UserID)
+	if err != nil {
+		return err
+	}
 	now := s.now()
 	id.CreatedAt, id.UpdatedAt = now, now
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
+	return s.store.InTx(ctx, func(ctx context.Context) error {
 		if err := s.store.InsertIdentity(ctx, id); err != nil {
 			return err
 		}
@@ -194,10 +228,6 @@ func (s *Service) Create(ctx context.Context, n New, actor string) (*Identity, e
 			Details: map[string]string{"state": string(id.State), "ial": id.IAL.String(),
 				"restrictions": fmt.Sprint(uint8(id.Restrictions)), "cpr": id.CPR.Masked()}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return id, nil
 }
 
 // OnChange adds a hook called on every state change. Add hooks while wiring,

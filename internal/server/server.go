@@ -23,9 +23,11 @@ import (
 	"github.com/openmitid/openmitid/internal/authn"
 	"github.com/openmitid/openmitid/internal/cpr"
 	"github.com/openmitid/openmitid/internal/demo"
+	"github.com/openmitid/openmitid/internal/face"
 	"github.com/openmitid/openmitid/internal/identity"
 	oidcp "github.com/openmitid/openmitid/internal/oidc"
 	"github.com/openmitid/openmitid/internal/pki"
+	"github.com/openmitid/openmitid/internal/proofing"
 	"github.com/openmitid/openmitid/internal/testtool"
 	"github.com/openmitid/openmitid/internal/web"
 	"github.com/openmitid/openmitid/internal/web/pages"
@@ -59,7 +61,8 @@ type Server struct {
 	engine     *authn.Engine
 	oidc       *oidcp.Provider
 	demo       *demo.SP
-	chips      *fido.Registrar // nil when the issuer cannot be a WebAuthn relying party
+	chips      *fido.Registrar   // nil when the issuer cannot be a WebAuthn relying party
+	proofing   *proofing.Service // nil without a population register: enrolment answers 503
 	testtool   *testtool.Tool
 	registry   *prometheus.Registry
 	handler    http.Handler
@@ -122,6 +125,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	loginPages.Mount(mux)
 	(&appapi.API{Apps: s.apps, Approvals: s.approvals, Notify: p.DB, Log: s.log, Now: cfg.Now}).Mount(mux)
+	(&appapi.Enrolment{Proofing: s.proofing, Notify: p.DB, Log: s.log}).Mount(mux)
 	s.oidc.Mount(mux)
 	if s.testtool != nil {
 		s.testtool.Mount(mux)
@@ -225,6 +229,21 @@ func (s *Server) buildDomain(ctx context.Context) error {
 		return err
 	}
 	s.identities.OnChange(s.oidc.IdentityChanged)
+	faces, err := face.New(s.cfg.FaceVerifier, nil)
+	if err != nil {
+		return fmt.Errorf("--face-verifier: %w", err)
+	}
+	if register != nil {
+		// The demo CSCA, whose key is public, is trusted only with --demo.
+		anchors := proofing.NewAnchors(p.DB, s.cfg.Demo, s.cfg.Now)
+		if s.proofing, err = proofing.NewService(proofing.Config{Store: p.DB, Identities: s.identities, Approvals: s.approvals,
+			Register: register, Faces: faces, Trust: anchors, Keys: p.Keys, Log: p.DB, Now: s.cfg.Now}); err != nil {
+			return err
+		}
+		s.approvals.Handle(approval.KindConsent, s.proofing)
+	} else {
+		s.log.Info("enrolment with a passport is off: no population register is configured")
+	}
 	if s.cfg.Demo {
 		// The same people on every node and every start (cpr.DemoSeed), and
 		// those the test tool adds, in the database.
@@ -330,6 +349,10 @@ func (s *Server) runJobs(ctx context.Context) {
 			report("expiring approval requests", err)
 			_, err = s.oidc.DeliverLogouts(ctx)
 			report("delivering back-channel logouts", err)
+			if s.proofing != nil {
+				_, err = s.proofing.ExpireDue(ctx)
+				report("expiring enrolment cases", err)
+			}
 		case <-hourly.C:
 			report("rotating signing keys", s.keyset.Rotate(ctx))
 			report("deleting expired counters", db.DeleteExpiredCounters(ctx, s.cfg.Now()))

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,6 +150,8 @@ type person struct {
 
 	mu       sync.Mutex
 	lastStep int64 // the newest TOTP step this test used
+
+	requests atomic.Int64 // approval requests this test made for the person's app
 }
 
 // createPerson makes a test identity with the given authenticators.

@@ -5,9 +5,9 @@ GO ?= go
 export GOTOOLCHAIN := local
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: test vet fmt-check build go-test e2e
+.PHONY: test vet fmt-check build go-test robustness e2e
 
-test: vet fmt-check go-test e2e
+test: vet fmt-check go-test robustness e2e
 
 vet:
 	$(GO) vet ./...
@@ -17,6 +17,12 @@ fmt-check:
 
 go-test:
 	$(GO) test -race -timeout 30m ./...
+
+# internal/robustness: several nodes behind a balancer, SIGKILL, a PostgreSQL
+# restart, attackers beside honest users. They start processes and compare
+# rates, so they run alone, after the other packages (docs/performance.md).
+robustness:
+	OPENMITID_ROBUSTNESS=1 $(GO) test -race -count=1 -timeout 20m ./internal/robustness/
 
 build:
 	$(GO) build -o bin/openmitid ./cmd/openmitid

@@ -28,6 +28,7 @@ import (
 	oidcp "github.com/openmitid/openmitid/internal/oidc"
 	"github.com/openmitid/openmitid/internal/pki"
 	"github.com/openmitid/openmitid/internal/proofing"
+	"github.com/openmitid/openmitid/internal/store"
 	"github.com/openmitid/openmitid/internal/testtool"
 	"github.com/openmitid/openmitid/internal/web"
 	"github.com/openmitid/openmitid/internal/web/pages"
@@ -96,6 +97,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, platform: p, registry: prometheus.NewRegistry()}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerNotificationMetrics(s.registry, p.DB)
 	if s.keyset, err = pki.NewKeySet(pki.KeySetConfig{Store: p.DB, Keys: p.Keys, Policy: cfg.Rotation, Log: p.DB, Now: cfg.Now}); err != nil {
 		p.Close()
 		return nil, err
@@ -142,6 +144,31 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		metrics.Wrap,
 	)
 	return s, nil
+}
+
+// registerNotificationMetrics publishes how waiters learn of changes: a node
+// whose listener is down still answers, only later (by the 2-second re-check),
+// so these are what shows it.
+func registerNotificationMetrics(reg prometheus.Registerer, db *store.DB) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "openmitid_notifications_received_total",
+			Help: "Change notifications that reached this node (from PostgreSQL LISTEN, or in process on SQLite).",
+		}, func() float64 { return float64(db.NotificationStats().Received) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "openmitid_notification_wakeups_total",
+			Help: "Waiting requests (long polls, event streams) on this node woken by a change notification.",
+		}, func() float64 { return float64(db.NotificationStats().Wakeups) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "openmitid_notification_listener_up",
+			Help: "1 while this node's PostgreSQL LISTEN connection is up (always 1 on SQLite).",
+		}, func() float64 {
+			if db.Listening() {
+				return 1
+			}
+			return 0
+		}),
+	)
 }
 
 // IdentityService returns the identity service on a platform, for tools that

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,6 +16,9 @@ const notifyChannel = "openmitid"
 type hub struct {
 	mu   sync.Mutex
 	subs map[string]map[chan struct{}]struct{}
+
+	received atomic.Uint64 // notifications that reached this process
+	wakeups  atomic.Uint64 // waiters they woke
 }
 
 func (h *hub) subscribe(topic string) (<-chan struct{}, func()) {
@@ -39,11 +43,13 @@ func (h *hub) subscribe(topic string) (<-chan struct{}, func()) {
 }
 
 func (h *hub) publish(topic string) {
+	h.received.Add(1)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs[topic] {
 		select {
 		case ch <- struct{}{}:
+			h.wakeups.Add(1)
 		default: // already woken; one wake-up is enough
 		}
 	}
@@ -119,4 +125,21 @@ func (db *DB) listenOnce(ctx context.Context) error {
 // Listening reports whether the PostgreSQL listener is connected (always true on SQLite).
 func (db *DB) Listening() bool {
 	return db.cfg.Engine != Postgres || db.listening.Load()
+}
+
+// NotificationStats counts what this process's waiters were told.
+type NotificationStats struct {
+	// Received is the notifications that reached this process: from the
+	// PostgreSQL listener (every node's, this one's included), or published in
+	// process on SQLite.
+	Received uint64
+	// Wakeups is the waiters (long polls, event streams) they woke. A waiter
+	// that wakes by its periodic re-check instead is not counted, so on a node
+	// whose listener works this grows with the answers its waiters get.
+	Wakeups uint64
+}
+
+// NotificationStats returns the counts since the database was opened.
+func (db *DB) NotificationStats() NotificationStats {
+	return NotificationStats{Received: db.hub.received.Load(), Wakeups: db.hub.wakeups.Load()}
 }

@@ -134,7 +134,13 @@ func FreeAddr(t testing.TB) string {
 // until /readyz answers 200. The server is stopped when the test ends.
 func Serve(t testing.TB, dir string, env []string, args ...string) *Server {
 	t.Helper()
-	addr := FreeAddr(t)
+	return ServeAt(t, FreeAddr(t), dir, env, args...)
+}
+
+// ServeAt is [Serve] on a given address, for a test that restarts a server
+// where its clients expect it (after [Server.Kill], say).
+func ServeAt(t testing.TB, addr, dir string, env []string, args ...string) *Server {
+	t.Helper()
 	cmd := exec.Command(Path(t), append([]string{"serve", "--addr", addr}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(), env...)
@@ -170,6 +176,9 @@ func Serve(t testing.TB, dir string, env []string, args ...string) *Server {
 	t.Fatalf("openmitid serve not ready after 60 s:\n%s", s.stderr.String())
 	return nil
 }
+
+// PID returns the server's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
 
 // Log returns what the server wrote so far.
 func (s *Server) Log() string { return s.stderr.String() }

@@ -65,8 +65,15 @@ type Client struct {
 
 // Clients finds service providers.
 type Clients interface {
+	// Client returns the client with id, or an error wrapping
+	// [ErrClientNotFound] if there is none. Any other error is the
+	// directory's failure (a database that cannot be reached), not the
+	// caller's.
 	Client(ctx context.Context, id string) (Client, error)
 }
+
+// ErrClientNotFound is what [Clients] return for an id they do not know.
+var ErrClientNotFound = errors.New("authn: no such client")
 
 // FraudReport is an "I did not start this" answer, kept for fraud response.
 type FraudReport struct {
@@ -190,8 +197,11 @@ func tokenHash(token string) []byte {
 // client: hand the token to the browser (a cookie) or the app (X-Flow-Token).
 func (e *Engine) Start(ctx context.Context, r StartRequest) (*Flow, string, error) {
 	c, err := e.clients.Client(ctx, r.ClientID)
-	if err != nil {
+	if errors.Is(err, ErrClientNotFound) {
 		return nil, "", ErrUnknownClient
+	}
+	if err != nil {
+		return nil, "", err // not the caller's fault: a 503 or 500, not "unknown client"
 	}
 	level := nsis.Substantial
 	if r.Level != "" {

@@ -2,6 +2,7 @@ package authn_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -275,5 +276,13 @@ func TestStartRefusals(t *testing.T) {
 		if f, _, err := r.engine.Start(context.Background(), req); err == nil || f != nil {
 			t.Errorf("Start(%+v) = %v, %v", req, f, err)
 		}
+	}
+	if _, _, err := r.engine.Start(context.Background(), authn.StartRequest{ClientID: "nobody"}); !errors.Is(err, authn.ErrUnknownClient) {
+		t.Errorf("an unknown client: %v", err)
+	}
+	// A directory that cannot answer is not the caller's mistake: its error
+	// goes up (a 503 when the database is away), not "unknown client".
+	if _, _, err := r.engine.Start(context.Background(), authn.StartRequest{ClientID: "unreachable"}); !errors.Is(err, errDirectoryDown) {
+		t.Errorf("a directory that fails: %v, want its own error", err)
 	}
 }

@@ -213,8 +213,10 @@ func (db *DB) SetBeforeCommitHook(f func()) {
 	db.beforeCommit.Store(&f)
 }
 
-// Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.w.PingContext(ctx) }
+// Ping checks that the database answers. It asks through a reader: on SQLite
+// the one write connection may be a long transaction's, and the question is
+// whether the database is there, not whether it is idle.
+func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
 
 type txKey struct{}
 

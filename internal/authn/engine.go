@@ -34,6 +34,7 @@ type Store interface {
 	ClearAttempts(ctx context.Context, key string) error
 	LockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
 	CountInWindow(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+	UncountInWindow(ctx context.Context, key string, window time.Duration, at time.Time) error
 	PeekWindow(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
 	InsertFraudReport(ctx context.Context, r FraudReport) error
 	AuthenticatorsOf(ctx context.Context, identityUUID string) ([]*authenticator.Authenticator, error)
@@ -65,8 +66,15 @@ type Client struct {
 
 // Clients finds service providers.
 type Clients interface {
+	// Client returns the client with id, or an error wrapping
+	// [ErrClientNotFound] if there is none. Any other error is the
+	// directory's failure (a database that cannot be reached), not the
+	// caller's.
 	Client(ctx context.Context, id string) (Client, error)
 }
+
+// ErrClientNotFound is what [Clients] return for an id they do not know.
+var ErrClientNotFound = errors.New("authn: no such client")
 
 // FraudReport is an "I did not start this" answer, kept for fraud response.
 type FraudReport struct {
@@ -190,8 +198,11 @@ func tokenHash(token string) []byte {
 // client: hand the token to the browser (a cookie) or the app (X-Flow-Token).
 func (e *Engine) Start(ctx context.Context, r StartRequest) (*Flow, string, error) {
 	c, err := e.clients.Client(ctx, r.ClientID)
-	if err != nil {
+	if errors.Is(err, ErrClientNotFound) {
 		return nil, "", ErrUnknownClient
+	}
+	if err != nil {
+		return nil, "", err // not the caller's fault: a 503 or 500, not "unknown client"
 	}
 	level := nsis.Substantial
 	if r.Level != "" {
@@ -605,24 +616,92 @@ func failureIP(ctx context.Context, f *Flow) string {
 	return f.OriginIP
 }
 
-// ipRefused reports whether the request's address has failed too often lately
+func ipKey(ctx context.Context, f *Flow) string { return "fail-ip:" + failureIP(ctx, f) }
+
+// ipLimited is the answer to an address that has failed too often lately
 // (credential stuffing from few addresses).
+func (e *Engine) ipLimited(now time.Time) error {
+	return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+		Message:    "Too many failed attempts from your network. Wait a while and try again.",
+		RetryAfter: now.Truncate(e.limits.IPWindow).Add(e.limits.IPWindow)}
+}
+
+// ipRefused reports whether the request's address has failed too often
+// lately. It only reads, so that an address already refused costs no write.
 func (e *Engine) ipRefused(ctx context.Context, f *Flow) error {
-	n, err := e.store.PeekWindow(ctx, "fail-ip:"+failureIP(ctx, f), e.limits.IPWindow, e.now())
+	now := e.now()
+	n, err := e.store.PeekWindow(ctx, ipKey(ctx, f), e.limits.IPWindow, now)
 	if err != nil {
 		return err
 	}
 	if n >= int64(e.limits.IPFailures) {
-		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
-			Message:    "Too many failed attempts from your network. Wait a while and try again.",
-			RetryAfter: e.now().Truncate(e.limits.IPWindow).Add(e.limits.IPWindow)}
+		return e.ipLimited(now)
 	}
 	return nil
 }
 
 func (e *Engine) countIPFailure(ctx context.Context, f *Flow) error {
-	_, err := e.store.CountInWindow(ctx, "fail-ip:"+failureIP(ctx, f), e.limits.IPWindow, e.now())
+	_, err := e.store.CountInWindow(ctx, ipKey(ctx, f), e.limits.IPWindow, e.now())
 	return err
+}
+
+// reservation is an attempt counted, before it is evaluated, against the
+// client's address and against a lockout key.
+type reservation struct {
+	ip, key string
+	at      time.Time
+}
+
+// reserve counts an attempt against the request's address (failed factors
+// per window) and against key's lockout before it is evaluated, in one
+// transaction, so that parallel attempts on any number of nodes get no more
+// evaluations than either limit: counting after the evaluation, as failures
+// only, let every attempt that arrived while others were being evaluated
+// through. An attempt refused by either limit counts against neither (the
+// transaction is rolled back) and answers rate_limited or lockedErr(until).
+// A success gives the attempt back with [Engine.release].
+func (e *Engine) reserve(ctx context.Context, f *Flow, key string, limit int, lockout time.Duration,
+	lockedErr func(until time.Time) error) (reservation, error) {
+	if err := e.ipRefused(ctx, f); err != nil {
+		return reservation{}, err // already refused: no write
+	}
+	r := reservation{ip: ipKey(ctx, f), key: key, at: e.now()}
+	var refusal error
+	err := e.store.InTx(ctx, func(ctx context.Context) error {
+		refusal = nil
+		n, err := e.store.CountInWindow(ctx, r.ip, e.limits.IPWindow, r.at)
+		if err != nil {
+			return err
+		}
+		if n > int64(e.limits.IPFailures) {
+			refusal = e.ipLimited(r.at)
+			return refusal
+		}
+		ok, until, err := e.store.ReserveAttempt(ctx, key, limit, lockout, r.at)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			refusal = lockedErr(until)
+			return refusal
+		}
+		return nil
+	})
+	if refusal != nil {
+		return reservation{}, refusal
+	}
+	return r, err
+}
+
+// release gives back a reserved attempt that succeeded: it clears the
+// lockout key's failures and takes the attempt off the address's count.
+func (e *Engine) release(ctx context.Context, r reservation) error {
+	return e.store.InTx(ctx, func(ctx context.Context) error {
+		if err := e.store.ClearAttempts(ctx, r.key); err != nil {
+			return err
+		}
+		return e.store.UncountInWindow(ctx, r.ip, e.limits.IPWindow, r.at)
+	})
 }
 
 func lockedError(code, what string, until time.Time) *Error {
@@ -640,17 +719,12 @@ func (e *Engine) password(ctx context.Context, f *Flow, pw string) error {
 	if len(pw) > 1024 {
 		return errorf(http.StatusBadRequest, "password_too_long", "The password is too long.")
 	}
-	if err := e.ipRefused(ctx, f); err != nil {
-		return err
-	}
 	key := "pw:" + f.UserKey
-	now := e.now()
-	ok, until, err := e.store.ReserveAttempt(ctx, key, e.limits.PasswordFailures, e.limits.PasswordLockout, now)
+	res, err := e.reserve(ctx, f, key, e.limits.PasswordFailures, e.limits.PasswordLockout, func(until time.Time) error {
+		return lockedError("password_locked", "Your password", until)
+	})
 	if err != nil {
 		return err
-	}
-	if !ok {
-		return lockedError("password_locked", "Your password", until)
 	}
 	// The hash is checked outside any transaction: it takes tens of
 	// milliseconds. A user ID that does not exist costs the same.
@@ -665,9 +739,6 @@ func (e *Engine) password(ctx context.Context, f *Flow, pw string) error {
 		return err
 	}
 	if !good {
-		if err := e.countIPFailure(ctx, f); err != nil {
-			return err
-		}
 		err := e.update(ctx, f, func(ctx context.Context, f *Flow) error {
 			f.Error = "wrong_password"
 			return e.log.Record(ctx, audit.Event{Actor: actorOf(f), Action: "login.password_failed", Identity: f.Identity,
@@ -681,7 +752,7 @@ func (e *Engine) password(ctx context.Context, f *Flow, pw string) error {
 		}
 		return errorf(http.StatusUnauthorized, "wrong_password", "The password is wrong.")
 	}
-	if err := e.store.ClearAttempts(ctx, key); err != nil {
+	if err := e.release(ctx, res); err != nil {
 		return err
 	}
 	return e.update(ctx, f, func(ctx context.Context, f *Flow) error {
@@ -700,9 +771,6 @@ func (e *Engine) code(ctx context.Context, f *Flow, code string) error {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return errorf(http.StatusBadRequest, "code_format", "The code has 6 digits.")
 	}
-	if err := e.ipRefused(ctx, f); err != nil {
-		return err
-	}
 	kind := authenticator.CodeDisplay
 	factor := FactorCodeDisplay
 	if f.Method == MethodAudioCodeReader {
@@ -719,16 +787,15 @@ func (e *Engine) code(ctx context.Context, f *Flow, code string) error {
 		}
 	}
 	key := "code:" + f.Identity + ":" + string(kind)
-	ok, until, err := e.store.ReserveAttempt(ctx, key, e.limits.CodeFailures, e.limits.CodeLockout, e.now())
-	if err != nil {
-		return err
-	}
 	what := "Your code display"
 	if kind == authenticator.AudioCodeReader {
 		what = "Your audio code reader"
 	}
-	if !ok {
+	res, err := e.reserve(ctx, f, key, e.limits.CodeFailures, e.limits.CodeLockout, func(until time.Time) error {
 		return lockedError("code_locked", what, until)
+	})
+	if err != nil {
+		return err
 	}
 	var passed *authenticator.Authenticator
 	for _, a := range tokens {
@@ -742,9 +809,6 @@ func (e *Engine) code(ctx context.Context, f *Flow, code string) error {
 		}
 	}
 	if passed == nil {
-		if err := e.countIPFailure(ctx, f); err != nil {
-			return err
-		}
 		err := e.update(ctx, f, func(ctx context.Context, f *Flow) error {
 			f.Error = "wrong_code"
 			return e.log.Record(ctx, audit.Event{Actor: actorOf(f), Action: "login.code_failed", Identity: f.Identity,
@@ -758,7 +822,7 @@ func (e *Engine) code(ctx context.Context, f *Flow, code string) error {
 		}
 		return errorf(http.StatusUnauthorized, "wrong_code", "The code is wrong, or it has been used. Press the button for a new code.")
 	}
-	if err := e.store.ClearAttempts(ctx, key); err != nil {
+	if err := e.release(ctx, res); err != nil {
 		return err
 	}
 	return e.update(ctx, f, func(ctx context.Context, f *Flow) error {

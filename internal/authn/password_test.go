@@ -2,6 +2,8 @@ package authn_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -276,4 +278,81 @@ func TestStartRefusals(t *testing.T) {
 			t.Errorf("Start(%+v) = %v, %v", req, f, err)
 		}
 	}
+	if _, _, err := r.engine.Start(context.Background(), authn.StartRequest{ClientID: "nobody"}); !errors.Is(err, authn.ErrUnknownClient) {
+		t.Errorf("an unknown client: %v", err)
+	}
+	// A directory that cannot answer is not the caller's mistake: its error
+	// goes up (a 503 when the database is away), not "unknown client".
+	if _, _, err := r.engine.Start(context.Background(), authn.StartRequest{ClientID: "unreachable"}); !errors.Is(err, errDirectoryDown) {
+		t.Errorf("a directory that fails: %v, want its own error", err)
+	}
+}
+
+// TestParallelGuessesFromOneAddress: wrong passwords for many user IDs at
+// once from one address (credential stuffing) get no more evaluations than
+// the address's limit, however many run in parallel; right ones do not count
+// against it.
+func TestParallelGuessesFromOneAddress(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, env storetest.Env) {
+		limits := authn.DefaultLimits
+		limits.IPFailures = 10
+		r := newRig(t, env, limits)
+		// Right passwords from the address first, more of them than the
+		// limit: they do not count.
+		for i := range 12 {
+			userID := fmt.Sprintf("honest.%02d", i)
+			r.person(t, userID, "den-rigtige-kode-42", nsis.Substantial)
+			f, token := r.start(t, "low")
+			r.step(t, f, token, authn.StepInput{Step: "identify", UserID: userID, Method: "password"})
+			if f, e := r.step(t, f, token, authn.StepInput{Step: "password", Password: "den-rigtige-kode-42"}); e != nil || f.State != authn.StateDone {
+				t.Fatalf("right password %d from the address: %v %+v", i, f.State, e)
+			}
+		}
+		type flow struct {
+			f     *authn.Flow
+			token string
+		}
+		var flows []flow
+		for i := 0; len(flows) < 40; i++ {
+			f, token := r.start(t, "low")
+			f, e := r.step(t, f, token, authn.StepInput{Step: "identify", UserID: fmt.Sprintf("stuffed.%03d", i), Method: "password"})
+			if e != nil {
+				t.Fatal(e)
+			}
+			if f.State == authn.StatePassword { // a decoy with a password, as most have
+				flows = append(flows, flow{f, token})
+			}
+		}
+		before := r.hasher.verifies.Load()
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			counts = map[string]int{}
+		)
+		start := make(chan struct{})
+		for _, fl := range flows {
+			wg.Go(func() {
+				<-start
+				_, err := r.engine.Step(context.Background(), fl.f.ID, fl.token, authn.StepInput{Step: "password", Password: "sommer2024"})
+				e, _ := authn.IsError(err)
+				mu.Lock()
+				defer mu.Unlock()
+				if e == nil {
+					counts[fmt.Sprint(err)]++
+					return
+				}
+				counts[e.Code]++
+			})
+		}
+		close(start)
+		wg.Wait()
+		evaluated := r.hasher.verifies.Load() - before
+		t.Logf("40 parallel wrong passwords from one address: %d evaluated, answers %v", evaluated, counts)
+		if evaluated > int64(limits.IPFailures) {
+			t.Fatalf("%d evaluations from one address; its limit is %d", evaluated, limits.IPFailures)
+		}
+		if counts["wrong_password"] != int(evaluated) || counts["rate_limited"] != 40-int(evaluated) {
+			t.Fatalf("answers %v", counts)
+		}
+	})
 }

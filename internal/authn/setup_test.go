@@ -2,6 +2,7 @@ package authn_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -51,11 +52,18 @@ func (c *clock) Add(d time.Duration) {
 
 type clients map[string]authn.Client
 
+// errDirectoryDown is the directory failing (a database away), for the
+// client id "unreachable".
+var errDirectoryDown = errors.New("directory: connection refused")
+
 func (c clients) Client(_ context.Context, id string) (authn.Client, error) {
 	if cl, ok := c[id]; ok {
 		return cl, nil
 	}
-	return authn.Client{}, context.Canceled
+	if id == "unreachable" {
+		return authn.Client{}, errDirectoryDown
+	}
+	return authn.Client{}, authn.ErrClientNotFound
 }
 
 // rig is a login engine on a real database, with the services around it.

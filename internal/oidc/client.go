@@ -218,6 +218,9 @@ type Directory struct{ Store Store }
 // Client implements authn.Clients.
 func (d Directory) Client(ctx context.Context, id string) (authn.Client, error) {
 	c, err := d.Store.Client(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return authn.Client{}, fmt.Errorf("%w: %q", authn.ErrClientNotFound, id)
+	}
 	if err != nil {
 		return authn.Client{}, err
 	}

@@ -126,18 +126,22 @@ const (
 	cprMatchTime  = 15 * time.Minute
 )
 
-// Mount adds the provider's routes to mux.
+// Mount adds the provider's routes to mux. Every error they answer while the
+// database is away becomes a 503 ([Provider.whileAway]): pages for the
+// browser's routes, JSON for the service provider's.
 func (p *Provider) Mount(mux *http.ServeMux) {
-	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/userinfo", "/revoke", "/end_session", "/keys",
-		"/authorize/callback"} {
-		mux.Handle(path, p.op)
+	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/userinfo", "/revoke", "/keys"} {
+		mux.Handle(path, p.whileAway(p.op, false))
+	}
+	for _, path := range []string{"/end_session", "/authorize/callback"} {
+		mux.Handle(path, p.whileAway(p.op, true))
 	}
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
-	mux.HandleFunc("/authorize", p.authorize)
-	mux.HandleFunc("POST "+PathPAR, p.par)
-	mux.HandleFunc("POST "+PathCPRMatch, p.cprMatch)
-	mux.HandleFunc("GET "+pathStart, p.start)
-	mux.HandleFunc("GET "+pathFinish+"{flow}", p.finish)
+	mux.Handle("/authorize", p.whileAway(http.HandlerFunc(p.authorize), true))
+	mux.Handle("POST "+PathPAR, p.whileAway(http.HandlerFunc(p.par), false))
+	mux.Handle("POST "+PathCPRMatch, p.whileAway(http.HandlerFunc(p.cprMatch), false))
+	mux.Handle("GET "+pathStart, p.whileAway(http.HandlerFunc(p.start), true))
+	mux.Handle("GET "+pathFinish+"{flow}", p.whileAway(http.HandlerFunc(p.finish), true))
 }
 
 func (p *Provider) loginURL(id string) string { return pathStart + "?auth=" + url.QueryEscape(id) }

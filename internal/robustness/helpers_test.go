@@ -115,6 +115,12 @@ func (a *api) do(ctx context.Context, method, path string, header map[string]str
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
+	return a.send(req)
+}
+
+// send sends a request made by the caller.
+func (a *api) send(req *http.Request) (reply, error) {
+	method, path := req.Method, req.URL.Path
 	start := time.Now()
 	resp, err := a.hc.Do(req)
 	if err != nil {
@@ -256,16 +262,22 @@ type flow struct {
 }
 
 func startFlow(ctx context.Context, a *api, level string) (*flow, error) {
+	f, _, err := newFlow(ctx, a, level)
+	return f, err
+}
+
+// newFlow is startFlow that also returns the answer.
+func newFlow(ctx context.Context, a *api, level string) (*flow, reply, error) {
 	r, err := a.post(ctx, "/authn/v1/flows", nil, map[string]any{"client_id": "demo", "level": level})
 	if err != nil {
-		return nil, err
+		return nil, r, err
 	}
 	if r.Status != http.StatusCreated {
-		return nil, fmt.Errorf("create flow: %s", r)
+		return nil, r, fmt.Errorf("create flow: %s", r)
 	}
 	f := &flow{ID: r.str("flow_id"), Token: r.str("flow_token")}
 	f.see(r)
-	return f, nil
+	return f, r, nil
 }
 
 func (f *flow) see(r reply) {

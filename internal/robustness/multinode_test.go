@@ -93,6 +93,7 @@ func crossNodeWake(t *testing.T, a, b *api, appURL string, trials int) []time.Du
 		if _, err := f.step(ctx, a, map[string]any{"step": "identify", "user_id": p.UserID, "method": "app"}); err != nil || f.State != "waiting_for_app" {
 			t.Fatalf("identify: %v %s", err, f.Last)
 		}
+		code := f.Last.str("binding_code") // before the poll goroutine owns f
 		type polled struct {
 			r   reply
 			err error
@@ -113,7 +114,7 @@ func crossNodeWake(t *testing.T, a, b *api, appURL string, trials int) []time.Du
 		}
 		time.Sleep(300 * time.Millisecond)
 		before := metric(t, b.base, "openmitid_notification_wakeups_total")
-		if _, err := approve(ctx, app, f.Last.str("binding_code")); err != nil {
+		if _, err := approve(ctx, app, code); err != nil {
 			t.Fatalf("trial %d: %v", i, err)
 		}
 		answered := time.Now()
@@ -351,6 +352,7 @@ func throughBalancer(t *testing.T, c *cluster) {
 					fail(err)
 					return
 				}
+				code := f.Last.str("binding_code") // before the poll goroutine owns f
 				polled := make(chan error, 1)
 				var at time.Time
 				go func() {
@@ -363,7 +365,7 @@ func throughBalancer(t *testing.T, c *cluster) {
 					at = time.Now()
 					polled <- nil
 				}()
-				if _, err := approve(ctx, app, f.Last.str("binding_code")); err != nil {
+				if _, err := approve(ctx, app, code); err != nil {
 					fail(err)
 					return
 				}

@@ -96,6 +96,18 @@ func (db *DB) CountInWindow(ctx context.Context, key string, window time.Duratio
 	return n, nil
 }
 
+// UncountInWindow takes back one count of key in the window that holds at
+// (an attempt counted beforehand that turned out not to be a failure). The
+// count does not go below zero.
+func (db *DB) UncountInWindow(ctx context.Context, key string, window time.Duration, at time.Time) error {
+	_, err := db.exec(ctx, "UPDATE rate_counters SET count = count - 1 WHERE key = $1 AND win = $2 AND count > 0",
+		key, at.UnixMicro()/window.Microseconds())
+	if err != nil {
+		return db.wrap("uncounting", err)
+	}
+	return nil
+}
+
 // PeekWindow returns key's count in the window holding now without adding to it.
 func (db *DB) PeekWindow(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error) {
 	var n int64

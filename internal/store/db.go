@@ -57,6 +57,7 @@ type DB struct {
 
 	hub       hub
 	listening atomic.Bool
+	channel   string // PostgreSQL's notification channel for this schema
 
 	// Prepared statements by pool and SQL text (SQLite only: its driver would
 	// parse every statement on every call; pgx caches its own).
@@ -96,6 +97,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err := db.w.PingContext(pctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: cannot reach the database at %s: %s", cfg.Redacted(), db.describe(err))
+	}
+	if cfg.Engine == Postgres {
+		var schema sql.NullString
+		if err := db.w.QueryRowContext(pctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: reading the schema at %s: %s", cfg.Redacted(), db.describe(err))
+		}
+		db.channel = notifyChannel(schema.String)
 	}
 	return db, nil
 }
@@ -213,8 +222,10 @@ func (db *DB) SetBeforeCommitHook(f func()) {
 	db.beforeCommit.Store(&f)
 }
 
-// Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.w.PingContext(ctx) }
+// Ping checks that the database answers. It asks through a reader: on SQLite
+// the one write connection may be a long transaction's, and the question is
+// whether the database is there, not whether it is idle.
+func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
 
 type txKey struct{}
 

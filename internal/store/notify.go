@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,8 +11,22 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The notification channel on PostgreSQL.
-const notifyChannel = "openmitid"
+// notifyChannel names the PostgreSQL channel of the nodes on schema.
+// PostgreSQL delivers a notification to every listener of the database,
+// whatever its schema, so deployments that share a database (or tests that
+// share a server) would otherwise wake one another's waiters and count one
+// another's notifications.
+func notifyChannel(schema string) string {
+	if schema == "" || schema == "public" {
+		return "openmitid"
+	}
+	c := "openmitid." + schema
+	if len(c) >= 64 { // PostgreSQL's limit on a channel name (NAMEDATALEN)
+		sum := sha256.Sum256([]byte(schema))
+		c = "openmitid." + hex.EncodeToString(sum[:8])
+	}
+	return c
+}
 
 // hub fans notifications out to the waiters of this process.
 type hub struct {
@@ -39,6 +55,21 @@ func (h *hub) subscribe(topic string) (<-chan struct{}, func()) {
 			delete(h.subs, topic)
 		}
 		h.mu.Unlock()
+	}
+}
+
+// wakeAll wakes every waiter, whatever its topic: after the listener
+// reconnects, for the notifications sent while it was away.
+func (h *hub) wakeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, subs := range h.subs {
+		for ch := range subs {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
 	}
 }
 
@@ -71,52 +102,67 @@ func (db *DB) Notify(ctx context.Context, topic string) error {
 		db.AfterCommit(ctx, func() { db.hub.publish(topic) })
 		return nil
 	}
-	if _, err := db.exec(ctx, "SELECT pg_notify($1, $2)", notifyChannel, topic); err != nil {
+	if _, err := db.exec(ctx, "SELECT pg_notify($1, $2)", db.channel, topic); err != nil {
 		return db.wrap("notifying", err)
 	}
 	return nil
 }
 
+// listenBackoff bounds the pause between the listener's attempts to
+// reconnect. While it is away, waiters on this node learn of changes only by
+// their 2-second re-check, so it retries about as often; an attempt against a
+// server that is down costs a refused connection.
+const listenBackoff = time.Second
+
 // Listen receives the notifications of all nodes until ctx ends (PostgreSQL;
 // on SQLite there is only this process and it returns at once). It reconnects
-// after a failure, backing off up to 5 seconds.
+// after a failure, backing off from 100 ms up to [listenBackoff], and from
+// 100 ms again once it was connected.
 func (db *DB) Listen(ctx context.Context) {
 	if db.cfg.Engine != Postgres {
 		return
 	}
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := db.listenOnce(ctx)
+		connected, err := db.listenOnce(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		db.log.Warn("notification listener lost its connection; reconnecting", "err", db.describe(err))
+		if connected {
+			backoff = 100 * time.Millisecond
+		}
+		db.log.Warn("notification listener lost its connection; reconnecting", "err", db.describe(err), "in", backoff)
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
+		backoff = min(2*backoff, listenBackoff)
 	}
 }
 
-func (db *DB) listenOnce(ctx context.Context) error {
+// listenOnce listens on one connection until it fails, and says whether it
+// got as far as listening.
+func (db *DB) listenOnce(ctx context.Context) (bool, error) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	conn, err := pgx.Connect(cctx, db.cfg.URL)
 	cancel()
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-		return err
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{db.channel}.Sanitize()); err != nil {
+		return false, err
 	}
 	db.listening.Store(true)
 	defer db.listening.Store(false)
+	// What was notified while no listener was connected is lost: let every
+	// waiter look now rather than at its next re-check.
+	db.hub.wakeAll()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return err
+			return true, err
 		}
 		db.hub.publish(n.Payload)
 	}

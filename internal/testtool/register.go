@@ -83,8 +83,11 @@ func (r *Register) Add(ctx context.Context, p cpr.Person, now time.Time) (cpr.Pe
 	}
 	for _, g := range p.Guardians {
 		gp, err := r.Person(ctx, g)
-		if err != nil {
+		if errors.Is(err, cpr.ErrNotFound) {
 			return cpr.Person{}, fmt.Errorf("%w: guardian %s is not in the register", cpr.ErrInvalidPerson, g.Masked())
+		}
+		if err != nil {
+			return cpr.Person{}, err
 		}
 		if gp.AgeOn(now) < 18 {
 			return cpr.Person{}, fmt.Errorf("%w: guardian %s is not an adult", cpr.ErrInvalidPerson, g.Masked())

@@ -173,7 +173,11 @@ func (t *Tool) createIdentity(w http.ResponseWriter, r *http.Request) {
 	}
 	person, err := t.Register.Add(ctx, cpr.Person{GivenName: given, FamilyName: family, Birthdate: birth}, now)
 	if err != nil {
-		badRequest(w, "bad_person", "%v", err)
+		if errors.Is(err, cpr.ErrInvalidPerson) || errors.Is(err, cpr.ErrDuplicate) {
+			badRequest(w, "bad_person", "%v", err)
+			return
+		}
+		web.WriteInternal(w, r, t.Log, err) // a database that cannot be reached is a 503, not the caller's fault
 		return
 	}
 	var restrictions identity.Restrictions
@@ -189,8 +193,11 @@ func (t *Tool) createIdentity(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, identity.ErrUserIDTaken):
 			web.WriteError(w, http.StatusConflict, "user_id_taken", "That user ID is taken.")
-		default:
+		case password.Code(err) != "", errors.Is(err, identity.ErrUserIDLength), errors.Is(err, identity.ErrUserIDCharacters),
+			errors.Is(err, identity.ErrUserIDIsCPR), errors.Is(err, identity.ErrAlreadyEnrolled):
 			badRequest(w, "bad_identity", "%v", err)
+		default:
+			web.WriteInternal(w, r, t.Log, err)
 		}
 		return
 	}

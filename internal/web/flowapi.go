@@ -224,11 +224,17 @@ func WriteInternal(w http.ResponseWriter, r *http.Request, log *slog.Logger, err
 	}
 	log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	if isUnavailable(err) {
-		w.Header().Set("Retry-After", "2")
-		WriteError(w, http.StatusServiceUnavailable, "unavailable", "The service is briefly unavailable. Please try again in a moment.")
+		WriteUnavailable(w)
 		return
 	}
 	WriteError(w, http.StatusInternalServerError, "internal_error", "Something went wrong on our side. Please try again.")
+}
+
+// WriteUnavailable answers 503 with a JSON error and Retry-After: the
+// database cannot be reached now, and a retry in a moment may succeed.
+func WriteUnavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "2")
+	WriteError(w, http.StatusServiceUnavailable, "unavailable", "The service is briefly unavailable. Please try again in a moment.")
 }
 
 // events streams the flow's view as server-sent events: one "flow" event on

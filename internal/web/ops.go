@@ -25,6 +25,7 @@ func MountOps(mux *http.ServeMux, ready ReadyChecker, gatherer prometheus.Gather
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		if err := ready.Ready(ctx); err != nil {
+			w.Header().Set("Retry-After", "2")
 			WriteError(w, http.StatusServiceUnavailable, "not_ready", err.Error())
 			return
 		}

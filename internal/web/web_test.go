@@ -129,8 +129,8 @@ func TestReadyz(t *testing.T) {
 		if w.Code != tt.code {
 			t.Errorf("ready error %v: /readyz = %d, want %d", tt.err, w.Code, tt.code)
 		}
-		if tt.err != nil && !strings.Contains(w.Body.String(), `"error":"not_ready"`) {
-			t.Errorf("/readyz body = %s", w.Body)
+		if tt.err != nil && (!strings.Contains(w.Body.String(), `"error":"not_ready"`) || w.Header().Get("Retry-After") == "") {
+			t.Errorf("/readyz body = %s, Retry-After %q", w.Body, w.Header().Get("Retry-After"))
 		}
 	}
 }

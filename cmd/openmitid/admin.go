@@ -54,8 +54,11 @@ func runMigrate(args []string) error {
 }
 
 func runAudit(args []string) error {
+	if len(args) > 0 && args[0] == "list" {
+		return runAuditList(args[1:])
+	}
 	if len(args) == 0 || args[0] != "verify" {
-		return usageError{"want: openmitid audit verify [--db URL] [--kek-file FILE]"}
+		return usageError{"want: openmitid audit verify|list [--db URL] [--kek-file FILE]"}
 	}
 	fs := newFlags("audit verify", "audit verify [--db URL] [--kek-file FILE]")
 	dsn := fs.String("db", env("OPENMITID_DB", defaultDB), "database: sqlite:PATH or postgres://… (env OPENMITID_DB)")

@@ -18,9 +18,10 @@ import (
 
 // adminCommands are the subcommands of `openmitid admin`.
 var adminCommands = map[string]command{
-	"tokens":  {"hardware OTP tokens: import a vendor's PSKC file, assign a token to an identity", runAdminTokens},
-	"clients": {"service providers (OpenID Connect clients): add, list, remove", runAdminClients},
-	"csca":    {"the CSCA trust list for passports: import certificates or an ICAO master list, list", runAdminCSCA},
+	"tokens":    {"hardware OTP tokens: import a vendor's PSKC file, assign a token to an identity", runAdminTokens},
+	"clients":   {"service providers (OpenID Connect clients): add, list, remove", runAdminClients},
+	"csca":      {"the CSCA trust list for passports: import certificates or an ICAO master list, list", runAdminCSCA},
+	"operators": {"caseworkers and supervisors of the operator console: add, list, remove", runAdminOperators},
 }
 
 func runAdmin(args []string) error {

@@ -23,7 +23,7 @@ import (
 // device key in a state file sealed under the PIN, speaking the app API
 // through pkg/appclient as a phone would.
 func runApp(args []string) error {
-	const want = "want: openmitid app activate|approve|block|enrol-passport [flags] (openmitid app <command> -h for its flags)"
+	const want = "want: openmitid app activate|approve|block|enrol-passport|reactivate-passport|copy-start|copy-approve [flags] (openmitid app <command> -h for its flags)"
 	if len(args) == 0 {
 		return usageError{want}
 	}
@@ -36,12 +36,21 @@ func runApp(args []string) error {
 		return runAppBlock(args[1:])
 	case "enrol-passport":
 		return runAppEnrolPassport(args[1:])
+	case "reactivate-passport":
+		return runAppReactivatePassport(args[1:])
+	case "copy-start":
+		return runAppCopyStart(args[1:])
+	case "copy-approve":
+		return runAppCopyApprove(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Println("Usage: openmitid app <command> [flags]\n\nCommands:\n" +
 			"  activate   register this device with an activation code and save its key under a PIN\n" +
 			"  approve    wait for an approval request, show who asks and what for, and answer it\n" +
 			"  block      block your MitID (a lost or stolen phone)\n" +
-			"  enrol-passport  get a MitID with your passport's chip and a selfie")
+			"  enrol-passport  get a MitID with your passport's chip and a selfie\n" +
+			"  reactivate-passport  get your MitID back with your passport when no authenticator of it works\n" +
+			"  copy-start      on a new phone: show a QR code for your old app and wait for its approval\n" +
+			"  copy-approve    on the old phone: approve the new phone whose QR code you scanned")
 		return flag.ErrHelp
 	}
 	return usageError{fmt.Sprintf("unknown app command %q; %s", args[0], want)}
@@ -241,7 +250,11 @@ func printRequest(w io.Writer, r appclient.Request, now time.Time) {
 	}
 	line("Reference", r.ReferenceText)
 	line("Action", r.ActionText)
-	line("Document", r.Title)
+	if r.Kind == approval.KindWitness {
+		line("Declaration", r.Title) // what the witness vouches for, in full
+	} else {
+		line("Document", r.Title)
+	}
 	line("Fingerprint", r.Fingerprint)
 	from := r.Location
 	if r.Browser != "" {

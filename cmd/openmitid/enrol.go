@@ -18,6 +18,7 @@ import (
 	"github.com/openmitid/openmitid/internal/emrtd"
 	"github.com/openmitid/openmitid/internal/face"
 	"github.com/openmitid/openmitid/internal/identity"
+	"github.com/openmitid/openmitid/internal/notify"
 	"github.com/openmitid/openmitid/pkg/appclient"
 )
 
@@ -27,23 +28,43 @@ import (
 // and the selfie, waits while a caseworker or a guardian decides, and then
 // chooses the user ID and password and registers a new device key, saved
 // under the PIN like app activate's.
-func runAppEnrolPassport(args []string) error {
+func runAppEnrolPassport(args []string) error { return passportCommand(args, false) }
+
+// runAppReactivatePassport gets back a MitID that has no authenticator that
+// works, with the passport, as enrol-passport gets one: the MitID keeps its
+// user ID, and --password, if given, replaces its password.
+func runAppReactivatePassport(args []string) error { return passportCommand(args, true) }
+
+func passportCommand(args []string, reactivate bool) error {
 	fs := newFlags("app enrol-passport", "app enrol-passport --server URL --passport DUMP --selfie IMAGE --cpr CPR --user-id ID --password PW --pin PIN --state FILE [--wait 10m]")
+	if reactivate {
+		fs = newFlags("app reactivate-passport", "app reactivate-passport --server URL --passport DUMP --selfie IMAGE --cpr CPR --pin PIN --state FILE [--password NEW_PW] [--wait 10m]")
+	}
 	server := fs.String("server", "", "the server's issuer URL, e.g. http://127.0.0.1:8080 (required)")
 	dumpFile := fs.String("passport", "", "the passport dump the app read (openmitid testdata passport makes one) (required)")
 	selfieFile := fs.String("selfie", "", "the selfie, JPEG or PNG (required)")
 	cprNo := fs.String("cpr", "", "your CPR number; leave it out if you have none (then you get a P-code)")
-	userID := fs.String("user-id", "", "the user ID you choose (required)")
-	pw := fs.String("password", "", "the password you choose (required)")
+	userID, pw := new(string), new(string)
+	if reactivate {
+		fs.StringVar(pw, "password", "", "a new password for your MitID; leave it out to keep the one you have")
+	} else {
+		fs.StringVar(userID, "user-id", "", "the user ID you choose (required)")
+		fs.StringVar(pw, "password", "", "the password you choose (required)")
+	}
 	pin := fs.String("pin", "", "the PIN that will unlock the app: 4 to 12 digits (required)")
 	state := fs.String("state", "", "the state file to write (required)")
 	name := fs.String("name", defaultDeviceName(), "the device's name")
+	email := fs.String("email", "", "an e-mail address at which you are told when a device is added to your MitID (optional)")
 	wait := fs.Duration("wait", 10*time.Minute, "how long to wait for a caseworker or a guardian")
 	force := fs.Bool("force", false, "replace an existing state file")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	if err := requireFlags(fs, "server", "passport", "selfie", "user-id", "password", "pin", "state"); err != nil {
+	required := []string{"server", "passport", "selfie", "pin", "state"}
+	if !reactivate {
+		required = append(required, "user-id", "password")
+	}
+	if err := requireFlags(fs, required...); err != nil {
 		return err
 	}
 	// Everything that can be refused here is refused before the server's
@@ -51,14 +72,21 @@ func runAppEnrolPassport(args []string) error {
 	if err := appstate.CheckPIN(*pin); err != nil {
 		return usageError{"--pin: " + err.Error()}
 	}
-	if _, _, err := identity.NormalizeUserID(*userID); err != nil {
+	if _, _, err := identity.NormalizeUserID(*userID); err != nil && !reactivate {
 		return usageError{"--user-id: " + strings.TrimPrefix(err.Error(), "identity: ")}
 	}
-	if err := password.CheckPolicy(*pw, *userID); err != nil {
+	// A reactivation's new password is checked against the user ID by the
+	// server, which knows it.
+	if err := password.CheckPolicy(*pw, *userID); err != nil && (!reactivate || *pw != "") {
 		if pe, ok := errors.AsType[*password.PolicyError](err); ok {
 			return usageError{"--password: " + pe.Message("en")}
 		}
 		return usageError{"--password: " + err.Error()}
+	}
+	if *email != "" {
+		if _, err := notify.NormalizeEmail(*email); err != nil {
+			return usageError{"--email: not a plain e-mail address such as anna@example.dk"}
+		}
 	}
 	if *cprNo != "" {
 		if _, err := cpr.Parse(*cprNo); err != nil {
@@ -104,7 +132,11 @@ func runAppEnrolPassport(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e, err := appclient.StartEnrolment(ctx, *server)
+	start := appclient.StartEnrolment
+	if reactivate {
+		start = appclient.StartReactivation
+	}
+	e, err := start(ctx, *server)
 	if err != nil {
 		return errors.New(forPerson(err))
 	}
@@ -130,6 +162,7 @@ func runAppEnrolPassport(args []string) error {
 	if err != nil {
 		return err
 	}
+	e.Email = *email
 	done, err := e.Complete(ctx, *userID, *pw, *name, key)
 	if err != nil {
 		return fmt.Errorf("your passport was accepted, but %s. Run the command again (with another --user-id if it was taken)", forPerson(err))
@@ -142,7 +175,15 @@ func runAppEnrolPassport(args []string) error {
 	if err := appstate.Create(*state, acct, key, *pin, opts...); err != nil {
 		return fmt.Errorf("your MitID %s was made with device %s, but the key could not be saved (%s); get an activation code for a new app", printable(done.UserID), done.DeviceID, forPerson(err))
 	}
-	fmt.Printf("Enrolled: user ID %s, level %s, device %s.\n", printable(done.UserID), printable(done.Level), done.DeviceID)
+	if reactivate {
+		fmt.Printf("Reactivated: user ID %s, level %s, device %s. Your other apps and authenticators are revoked.\n",
+			printable(done.UserID), printable(done.Level), done.DeviceID)
+		if *pw != "" {
+			fmt.Println("Your password is the new one.")
+		}
+	} else {
+		fmt.Printf("Enrolled: user ID %s, level %s, device %s.\n", printable(done.UserID), printable(done.Level), done.DeviceID)
+	}
 	if done.PCode != "" {
 		fmt.Printf("You have no CPR number, so your MitID has the P-code %s; only service providers that accept P-codes let you log in.\n", printable(done.PCode))
 	}

@@ -32,7 +32,8 @@ func init() {
 		"version":  {"print the version", runVersion},
 		"app":      {"the reference MitID app: activate, approve, block, enrol-passport", runApp},
 		"admin":    {"administration: admin clients|csca|tokens …", runAdmin},
-		"testdata": {"test data: testdata passport (a synthetic passport chip)", runTestdata},
+		"testdata": {"test data: testdata passport (a synthetic passport chip), testdata identities (bulk load)", runTestdata},
+		"bench":    {"load benchmark: whole logins against a running server, or --hash", runBench},
 	}
 }
 

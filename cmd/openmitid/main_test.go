@@ -132,6 +132,8 @@ func TestStartupErrors(t *testing.T) {
 		{"bad flag", nil, []string{"serve", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{"extra argument", nil, []string{"serve", "now"}, 2, `unexpected argument "now"`},
 		{"bad boolean env", []string{"OPENMITID_DEMO=maybe"}, []string{"serve"}, 2, `OPENMITID_DEMO="maybe" is not a boolean`},
+		{"bad number env", []string{"OPENMITID_ADDRESS_FAILURE_LIMIT=lots"}, []string{"serve"}, 2, `OPENMITID_ADDRESS_FAILURE_LIMIT="lots" is not a whole number`},
+		{"no failures allowed", nil, []string{"serve", "--address-failure-limit", "0"}, 2, "--address-failure-limit 0: must be at least 1"},
 		{"bad address", nil, []string{"serve", "--addr", "nonsense"}, 2, `--addr "nonsense"`},
 		{"port in use", nil, []string{"serve", "--addr", busy.Addr().String()}, 1, "already in use"},
 		{"unknown database", nil, []string{"serve", "--addr", testbin.FreeAddr(t), "--db", "mysql://x/y"}, 1, `unknown scheme "mysql"`},

@@ -13,16 +13,19 @@ import (
 
 // runTestdata makes test data (CONTRACT.md, "openmitid testdata passport").
 func runTestdata(args []string) error {
-	const want = "want: openmitid testdata passport [flags] (openmitid testdata passport -h for its flags)"
+	const want = "want: openmitid testdata passport|identities [flags] (openmitid testdata passport -h for its flags)"
 	if len(args) == 0 {
 		return usageError{want}
 	}
 	switch args[0] {
 	case "passport":
 		return runTestdataPassport(args[1:])
+	case "identities":
+		return runTestdataIdentities(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Println("Usage: openmitid testdata <command> [flags]\n\nCommands:\n" +
-			"  passport   make a synthetic ICAO 9303 passport chip (a dump) and its portrait")
+			"  passport     make a synthetic ICAO 9303 passport chip (a dump) and its portrait\n" +
+			"  identities   bulk-load synthetic identities into a database for the load benchmark")
 		return flag.ErrHelp
 	}
 	return usageError{fmt.Sprintf("unknown testdata command %q; %s", args[0], want)}

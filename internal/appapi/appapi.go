@@ -33,6 +33,13 @@ type API struct {
 	Now       func() time.Time
 }
 
+func (a *API) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
 // Mount adds the routes to mux.
 func (a *API) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/v1/activate", a.activate)
@@ -41,6 +48,7 @@ func (a *API) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/v1/approvals/{id}/answer", a.answer)
 	mux.HandleFunc("POST /app/v1/block", a.block)
 	mux.HandleFunc("GET /app/v1/device", a.device)
+	a.mountCopy(mux)
 }
 
 type activateRequest struct {
@@ -67,9 +75,8 @@ func (a *API) activate(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, http.StatusBadRequest, "bad_request", "activation_code, public_key and proof are required.")
 		return
 	}
-	proof, err := base64.RawURLEncoding.DecodeString(req.Proof)
-	if err != nil {
-		web.WriteError(w, http.StatusBadRequest, "bad_proof", "proof must be base64url without padding.")
+	proof, ok := decodeProof(w, req.Proof)
+	if !ok {
 		return
 	}
 	dev, id, err := a.Apps.Activate(r.Context(), req.ActivationCode, req.PublicKey, req.DeviceName, proof, web.ClientIPFrom(r.Context()))
@@ -286,6 +293,9 @@ func (a *API) device(w http.ResponseWriter, r *http.Request) {
 
 // fail maps domain errors to the codes of docs/app-api.md.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if failCopy(w, err) {
+		return
+	}
 	var be *approval.BindError
 	switch {
 	case errors.As(err, &be) && errors.Is(be.Err, approval.ErrStaleFrame):
@@ -331,4 +341,15 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		web.WriteInternal(w, r, a.Log, err)
 	}
+}
+
+// decodeProof reads a proof of possession (base64url without padding), or
+// answers 400 bad_proof.
+func decodeProof(w http.ResponseWriter, s string) ([]byte, bool) {
+	proof, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		web.WriteError(w, http.StatusBadRequest, "bad_proof", "proof must be base64url without padding.")
+		return nil, false
+	}
+	return proof, true
 }

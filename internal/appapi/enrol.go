@@ -63,11 +63,24 @@ func (a *Enrolment) start(w http.ResponseWriter, r *http.Request) {
 	if !a.available(w) {
 		return
 	}
-	var req struct{}
+	var req struct {
+		// Purpose is "enrolment" (the default) or "reactivation": the
+		// person has a MitID with no authenticator that works.
+		Purpose string `json:"purpose"`
+	}
 	if !web.DecodeJSON(w, r, &req) {
 		return
 	}
-	o, err := a.Proofing.Start(r.Context(), web.ClientIPFrom(r.Context()))
+	start := a.Proofing.Start
+	switch req.Purpose {
+	case "", "enrolment":
+	case "reactivation":
+		start = a.Proofing.StartReactivation
+	default:
+		web.WriteError(w, http.StatusBadRequest, "bad_request", "purpose must be enrolment or reactivation.")
+		return
+	}
+	o, err := start(r.Context(), web.ClientIPFrom(r.Context()))
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -221,6 +234,7 @@ func (a *Enrolment) consent(w http.ResponseWriter, r *http.Request) {
 }
 
 type completeRequest struct {
+	Email      string `json:"email"`
 	UserID     string `json:"user_id"`
 	Password   string `json:"password"`
 	PublicKey  string `json:"public_key"`
@@ -245,17 +259,21 @@ func (a *Enrolment) complete(w http.ResponseWriter, r *http.Request) {
 	if !web.DecodeJSON(w, r, &req) {
 		return
 	}
-	if req.UserID == "" || req.Password == "" || req.PublicKey == "" || req.Proof == "" {
-		web.WriteError(w, http.StatusBadRequest, "bad_request", "user_id, password, public_key and proof are required.")
+	reactivation, err := a.Proofing.IsReactivation(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
-	proof, err := base64.RawURLEncoding.DecodeString(req.Proof)
-	if err != nil {
-		web.WriteError(w, http.StatusBadRequest, "bad_proof", "proof must be base64url without padding.")
+	if req.PublicKey == "" || req.Proof == "" || !reactivation && (req.UserID == "" || req.Password == "") {
+		web.WriteError(w, http.StatusBadRequest, "bad_request", "user_id, password, public_key and proof are required (a reactivation takes no user_id, and password only to change it).")
+		return
+	}
+	proof, ok := decodeProof(w, req.Proof)
+	if !ok {
 		return
 	}
 	done, err := a.Proofing.Complete(r.Context(), r.PathValue("id"), r.Header.Get(TokenHeader), proofing.Completion{
-		UserID: req.UserID, Password: req.Password, PublicKey: req.PublicKey, DeviceName: req.DeviceName, Proof: proof})
+		UserID: req.UserID, Password: req.Password, PublicKey: req.PublicKey, DeviceName: req.DeviceName, Proof: proof, Email: req.Email})
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -315,7 +333,7 @@ func refusalStatus(ref *proofing.Refusal) int {
 	switch {
 	case ref.Failure():
 		return http.StatusServiceUnavailable
-	case ref == proofing.RefuseAlreadyEnrolled:
+	case ref == proofing.RefuseAlreadyEnrolled, ref == proofing.RefuseStillUsable:
 		return http.StatusConflict
 	case ref == proofing.RefuseChallengeExpired, ref == proofing.RefuseExpired:
 		return http.StatusGone
@@ -379,6 +397,15 @@ func (a *Enrolment) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "3600")
 		web.WriteError(w, http.StatusTooManyRequests, "rate_limited", msg("Too many attempts. Wait a while and try again.",
 			"For mange forsøg. Vent et stykke tid, og prøv igen."))
+	case errors.Is(err, proofing.ErrBadEmail):
+		web.WriteError(w, http.StatusBadRequest, "bad_email", msg("email must be a plain e-mail address such as anna@example.dk.",
+			"email skal være en almindelig e-mailadresse som anna@example.dk."))
+	case errors.Is(err, proofing.ErrUserIDGiven):
+		web.WriteError(w, http.StatusBadRequest, "bad_request", msg("A reactivated MitID keeps its user ID: send no user_id.",
+			"Et genaktiveret MitID beholder sit bruger-id: send intet user_id."))
+	case errors.Is(err, proofing.ErrReactivationUnavailable):
+		web.WriteError(w, http.StatusServiceUnavailable, "reactivation_unavailable", msg("Reactivating MitID with a passport is not available on this server.",
+			"Genaktivering af MitID med pas er ikke tilgængelig på denne server."))
 	case errors.Is(err, proofing.ErrBadKey):
 		web.WriteError(w, http.StatusBadRequest, "bad_key", "public_key must be a base64 P-256 SubjectPublicKeyInfo.")
 	case errors.Is(err, proofing.ErrBadProof):

@@ -11,6 +11,7 @@ import (
 
 	"github.com/openmitid/openmitid/internal/approval"
 	"github.com/openmitid/openmitid/internal/audit"
+	"github.com/openmitid/openmitid/internal/authenticator"
 )
 
 // askApp makes the approval request the person answers in the app; for a user
@@ -55,7 +56,19 @@ func (e *Engine) Resolved(ctx context.Context, a *approval.Approval) error {
 	switch a.State {
 	case approval.StateApproved:
 		f.ApprovalID = ""
-		err = e.advance(ctx, f, FactorUse{Factor: FactorApp, Authenticator: a.DeviceID})
+		// The app API refuses a device in its waiting period (a copied app)
+		// before it can answer; the engine does not rely on that alone.
+		dev, derr := e.store.Authenticator(ctx, a.DeviceID)
+		switch {
+		case derr != nil:
+			return derr
+		case dev.Identity != f.Identity || dev.Kind != authenticator.App:
+			return errors.New("authn: an approval answered by a device that is not the identity's app")
+		case !dev.Usable(e.now()):
+			err = e.fail(ctx, f, "app_not_usable_yet")
+		default:
+			err = e.advance(ctx, f, FactorUse{Factor: FactorApp, Authenticator: a.DeviceID})
+		}
 	case approval.StateRejected:
 		err = e.fail(ctx, f, "rejected")
 	case approval.StateFraud:

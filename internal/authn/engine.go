@@ -105,6 +105,15 @@ var DefaultLimits = Limits{
 	IPFailures: 100, IPWindow: 10 * time.Minute,
 }
 
+// WithAddressFailures returns l with n failed factors allowed per address
+// and window (n ≤ 0 keeps l's).
+func (l Limits) WithAddressFailures(n int) Limits {
+	if n > 0 {
+		l.IPFailures = n
+	}
+	return l
+}
+
 // Config holds what [NewEngine] needs.
 type Config struct {
 	Store      Store
@@ -134,6 +143,7 @@ type Engine struct {
 	limits     Limits
 	now        func() time.Time
 	rand       io.Reader
+	gate       addrGate // one password evaluation at a time per address
 }
 
 // NewEngine returns an Engine and makes it the resolver of login approvals.
@@ -720,21 +730,11 @@ func (e *Engine) password(ctx context.Context, f *Flow, pw string) error {
 		return errorf(http.StatusBadRequest, "password_too_long", "The password is too long.")
 	}
 	key := "pw:" + f.UserKey
-	res, err := e.reserve(ctx, f, key, e.limits.PasswordFailures, e.limits.PasswordLockout, func(until time.Time) error {
-		return lockedError("password_locked", "Your password", until)
-	})
-	if err != nil {
+	// An address already refused is told so without waiting its turn.
+	if err := e.ipRefused(ctx, f); err != nil {
 		return err
 	}
-	// The hash is checked outside any transaction: it takes tens of
-	// milliseconds. A user ID that does not exist costs the same.
-	var id *identity.Identity
-	if f.Identity != "" {
-		if id, err = e.identities.ByUUID(ctx, f.Identity); err != nil {
-			return err
-		}
-	}
-	good, err := e.identities.CheckPassword(ctx, id, pw)
+	res, good, err := e.checkPassword(ctx, f, key, pw)
 	if err != nil {
 		return err
 	}
@@ -761,6 +761,32 @@ func (e *Engine) password(ctx context.Context, f *Flow, pw string) error {
 		}
 		return e.advance(ctx, f, FactorUse{Factor: FactorPassword})
 	})
+}
+
+// checkPassword waits for the address's turn (see [addrGate]), counts the
+// attempt against the address and key, and evaluates it.
+func (e *Engine) checkPassword(ctx context.Context, f *Flow, key, pw string) (reservation, bool, error) {
+	leave, err := e.gate.enter(ctx, failureIP(ctx, f))
+	if err != nil {
+		return reservation{}, false, err
+	}
+	defer leave()
+	res, err := e.reserve(ctx, f, key, e.limits.PasswordFailures, e.limits.PasswordLockout, func(until time.Time) error {
+		return lockedError("password_locked", "Your password", until)
+	})
+	if err != nil {
+		return res, false, err
+	}
+	// The hash is checked outside any transaction: it takes tens of
+	// milliseconds. A user ID that does not exist costs the same.
+	var id *identity.Identity
+	if f.Identity != "" {
+		if id, err = e.identities.ByUUID(ctx, f.Identity); err != nil {
+			return res, false, err
+		}
+	}
+	good, err := e.identities.CheckPassword(ctx, id, pw)
+	return res, good, err
 }
 
 func (e *Engine) code(ctx context.Context, f *Flow, code string) error {

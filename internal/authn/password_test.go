@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openmitid/openmitid/internal/audit"
 	"github.com/openmitid/openmitid/internal/authenticator"
 	"github.com/openmitid/openmitid/internal/authenticator/otp"
 	"github.com/openmitid/openmitid/internal/authn"
@@ -353,6 +354,61 @@ func TestParallelGuessesFromOneAddress(t *testing.T) {
 		}
 		if counts["wrong_password"] != int(evaluated) || counts["rate_limited"] != 40-int(evaluated) {
 			t.Fatalf("answers %v", counts)
+		}
+	})
+}
+
+// TestOneEvaluationAtATimePerAddress: many parallel guesses from one address
+// are evaluated one after another, so that they hold one place in the
+// hasher's line, not one each; another address's go on beside them.
+func TestOneEvaluationAtATimePerAddress(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, env storetest.Env) {
+		r := newRig(t, env, authn.DefaultLimits)
+		type guess struct {
+			f     *authn.Flow
+			token string
+			ctx   context.Context
+		}
+		var guesses []guess
+		for i := 0; len(guesses) < 16; i++ {
+			f, token := r.start(t, "low")
+			f, e := r.step(t, f, token, authn.StepInput{Step: "identify", UserID: fmt.Sprintf("guessed.%03d", i), Method: "password"})
+			if e != nil {
+				t.Fatal(e)
+			}
+			if f.State == authn.StatePassword {
+				addr := []string{"198.51.100.7", "203.0.113.9"}[len(guesses)%2]
+				guesses = append(guesses, guess{f, token, audit.WithOrigin(context.Background(), audit.Origin{IP: addr})})
+			}
+		}
+		r.hasher.delay.Store(int64(20 * time.Millisecond))
+		defer r.hasher.delay.Store(0)
+		run := func(gs []guess) int64 {
+			r.hasher.maxInFlight.Store(0)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for _, g := range gs {
+				wg.Go(func() {
+					<-start
+					_, err := r.engine.Step(g.ctx, g.f.ID, g.token, authn.StepInput{Step: "password", Password: "sommer2024"})
+					if e, _ := authn.IsError(err); e == nil || e.Code != "wrong_password" {
+						t.Errorf("a wrong password: %v", err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			return r.hasher.maxInFlight.Load()
+		}
+		var one []guess
+		for i := 0; i < len(guesses); i += 2 {
+			one = append(one, guesses[i])
+		}
+		if n := run(one); n != 1 {
+			t.Errorf("8 parallel guesses from one address: %d evaluated at once, want 1", n)
+		}
+		if n := run(guesses[1:]); n != 2 {
+			t.Errorf("15 parallel guesses from two addresses: %d evaluated at once, want 2", n)
 		}
 	})
 }

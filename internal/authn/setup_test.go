@@ -22,20 +22,33 @@ import (
 	"github.com/openmitid/openmitid/internal/store/storetest"
 )
 
-// countingHasher is the real argon2id hasher, counting the evaluations it does.
+// countingHasher is the real argon2id hasher, counting the evaluations it
+// does and the most it did at once; delay, when set, makes each take longer.
 type countingHasher struct {
 	*password.Hasher
-	verifies atomic.Int64
+	verifies    atomic.Int64
+	delay       atomic.Int64 // nanoseconds
+	inFlight    atomic.Int64
+	maxInFlight atomic.Int64
 }
 
 func (c *countingHasher) Verify(pw, encoded string) (bool, bool, error) {
-	c.verifies.Add(1)
+	defer c.enter()()
 	return c.Hasher.Verify(pw, encoded)
 }
 
 func (c *countingHasher) VerifyDummy(pw string) {
-	c.verifies.Add(1)
+	defer c.enter()()
 	c.Hasher.VerifyDummy(pw)
+}
+
+func (c *countingHasher) enter() (leave func()) {
+	c.verifies.Add(1)
+	n := c.inFlight.Add(1)
+	for m := c.maxInFlight.Load(); n > m && !c.maxInFlight.CompareAndSwap(m, n); m = c.maxInFlight.Load() {
+	}
+	time.Sleep(time.Duration(c.delay.Load()))
+	return func() { c.inFlight.Add(-1) }
 }
 
 type clock struct {

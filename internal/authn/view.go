@@ -17,6 +17,7 @@ var failureMessages = map[string]string{
 	"fraud_reported":      "The request was reported as not started by you. Your other open requests were cancelled.",
 	"binding_failed":      "The app could not be matched to this screen. Please start again.",
 	"replaced":            "A newer request to your app replaced this one.",
+	"app_not_usable_yet":  "The app that answered was added recently and cannot be used until its waiting period is over.",
 	"cancelled":           "The login was cancelled.",
 	"identity_blocked":    "Your MitID is blocked. Contact MitID support to have it opened again.",
 	"level_not_reachable": "You cannot log in at the level the service provider asks for with the authenticators you have.",

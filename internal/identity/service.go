@@ -201,6 +201,21 @@ func (s *Service) Prepare(n New) (*Identity, error) {
 	return id, nil
 }
 
+// HashPassword checks pw against the password policy for userID and hashes
+// it, as [Service.Prepare] does, for a caller that prepares the identity
+// inside a transaction (which must not hold the database's write lock for the
+// tens of milliseconds a hash takes) and sets PasswordHash on it.
+func (s *Service) HashPassword(pw, userID string) (string, error) {
+	display, _, err := NormalizeUserID(userID)
+	if err != nil {
+		return "", err
+	}
+	if err := s.policy(pw, display); err != nil {
+		return "", err
+	}
+	return s.hasher.Hash(pw)
+}
+
 // Insert writes an identity that [Service.Prepare] made, claims its user ID
 // and records its audit event, in the transaction in ctx if there is one. It
 // returns [ErrAlreadyEnrolled] when the person has an identity that is not
@@ -421,4 +436,33 @@ func (s *Service) CheckPassword(ctx context.Context, id *Identity, pw string) (b
 		id.PasswordHash = fresh
 	}
 	return true, nil
+}
+
+// Reactivate makes the identity usable again after its holder proved who they
+// are anew (a passport scanned by the app): a blocked identity becomes active
+// (unblocking needs proofing again, and this is that proofing), and its
+// password is replaced by passwordHash ([Service.HashPassword]) when that is
+// not empty. A revoked identity cannot be reactivated. The change and its
+// audit event join the transaction in ctx.
+func (s *Service) Reactivate(ctx context.Context, identityUUID, passwordHash, actor, reason string) (*Identity, error) {
+	return s.update(ctx, identityUUID, func(ctx context.Context, id *Identity) (audit.Event, error) {
+		from := id.State
+		switch from {
+		case Active:
+		case Blocked:
+			id.State = Active
+			for _, h := range s.hooks {
+				if err := h(ctx, id, from); err != nil {
+					return audit.Event{}, err
+				}
+			}
+		default:
+			return audit.Event{}, fmt.Errorf("%w: a %s identity cannot be reactivated", ErrIllegalTransition, from)
+		}
+		if passwordHash != "" {
+			id.PasswordHash = passwordHash
+		}
+		return audit.Event{Actor: actor, Action: "identity.reactivated", Details: map[string]string{"from": string(from),
+			"to": string(id.State), "password_reset": fmt.Sprint(passwordHash != ""), "reason": reason}}, nil
+	})
 }

@@ -109,9 +109,17 @@ type Case struct {
 	GuardianName     string // the guardian's given name, for the minor's app
 	ConsentApproval  string
 
+	// In person: how the caseworker verified the person ("questions" or
+	// "witness"), and the witness asked with their open or answered request.
+	Verification    string
+	WitnessIdentity string
+	WitnessApproval string
+
 	IdentityUUID string // the identity made
-	Operator     string // the caseworker who decided the face review
-	OriginIP     string // where the app started the case from
+	// Operator is the caseworker who decided the face review, or who runs
+	// the enrolment in person (their identity's UUID).
+	Operator string
+	OriginIP string // where the app started the case from
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -181,6 +189,9 @@ type Store interface {
 
 	InsertAuthenticator(ctx context.Context, a *authenticator.Authenticator) error
 	AuthenticatorsOf(ctx context.Context, identityUUID string) ([]*authenticator.Authenticator, error)
+	// LockIdentity holds the identity's row until the transaction ends, so
+	// that no app is added meanwhile to the authenticators read under it.
+	LockIdentity(ctx context.Context, identityUUID string) error
 	CountInWindow(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
 	Notify(ctx context.Context, topic string) error
 }

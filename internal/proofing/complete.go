@@ -17,6 +17,7 @@ import (
 	"github.com/openmitid/openmitid/internal/authenticator/app"
 	"github.com/openmitid/openmitid/internal/cpr"
 	"github.com/openmitid/openmitid/internal/identity"
+	"github.com/openmitid/openmitid/internal/notify"
 )
 
 // Completion is what the person chooses once proofed, and the app's key.
@@ -28,6 +29,9 @@ type Completion struct {
 	// Proof is the device key's ASN.1 DER ECDSA signature over
 	// [EnrolmentProofMessage] of the case and PublicKey.
 	Proof []byte
+	// Email is the contact address for notifications (optional; with a
+	// reactivation, it replaces the one the MitID had).
+	Email string
 }
 
 // EnrolmentProofMessage is what the new device key signs to prove that the
@@ -73,6 +77,11 @@ func (s *Service) Complete(ctx context.Context, id, token string, in Completion)
 		}
 		return nil, refuse(RefuseExpired, "the case was ready until %s", c.ExpiresAt)
 	}
+	if re, err := s.IsReactivation(ctx, c.ID); err != nil {
+		return nil, err
+	} else if re {
+		return s.completeReactivation(ctx, c, in)
+	}
 	der, err := base64.StdEncoding.DecodeString(in.PublicKey)
 	if err != nil {
 		return nil, ErrBadKey
@@ -86,6 +95,9 @@ func (s *Service) Complete(ctx context.Context, id, token string, in Completion)
 		return nil, ErrBadProof
 	}
 
+	if err := s.checkEmail(in.Email); err != nil {
+		return nil, err
+	}
 	n := identity.New{UserID: in.UserID, Password: in.Password, IAL: s.ial, State: identity.Active, Restrictions: c.Restrictions}
 	if c.CPRSealed != nil {
 		digits, err := s.keys.Open(c.CPRSealed, cprContext(c.ID))
@@ -112,7 +124,7 @@ func (s *Service) Complete(ctx context.Context, id, token string, in Completion)
 
 	var out *Enrolled
 	for attempt := 1; ; attempt++ {
-		out, err = s.complete(ctx, c, draft, der, name)
+		out, err = s.complete(ctx, c, draft, der, name, in.Email)
 		if !errors.Is(err, identity.ErrPCodeTaken) || draft.PCode == "" || attempt == pcodeAttempts {
 			break
 		}
@@ -140,7 +152,7 @@ func (s *Service) Complete(ctx context.Context, id, token string, in Completion)
 	return out, nil
 }
 
-func (s *Service) complete(ctx context.Context, c *Case, draft *identity.Identity, der []byte, name string) (*Enrolled, error) {
+func (s *Service) complete(ctx context.Context, c *Case, draft *identity.Identity, der []byte, name, email string) (*Enrolled, error) {
 	var out *Enrolled
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		cur, err := s.store.EnrolmentCase(ctx, c.ID)
@@ -179,6 +191,11 @@ func (s *Service) complete(ctx context.Context, c *Case, draft *identity.Identit
 				return err
 			}
 		}
+		if email != "" {
+			if err := s.notifier.SetEmail(ctx, draft.UUID, email, actor); err != nil {
+				return err
+			}
+		}
 		dev := &authenticator.Authenticator{ID: uuid.NewString(), Identity: draft.UUID, Kind: authenticator.App,
 			State: authenticator.Active, Name: name, Level: s.ial, PublicKey: der, UsableFrom: now, CreatedAt: now, UpdatedAt: now}
 		if err := s.store.InsertAuthenticator(ctx, dev); err != nil {
@@ -213,4 +230,22 @@ func (s *Service) newPCode() (string, error) {
 			return fmt.Sprintf("%08d", v%100_000_000), nil
 		}
 	}
+}
+
+// ErrBadEmail: the contact address given at completion is not one.
+var ErrBadEmail = errors.New("proofing: the e-mail address is not valid")
+
+// checkEmail refuses an address that is not one, and any address where there
+// is no outbox to keep it.
+func (s *Service) checkEmail(email string) error {
+	if email == "" {
+		return nil
+	}
+	if s.notifier == nil {
+		return fmt.Errorf("%w: this server keeps no contact addresses", ErrBadEmail)
+	}
+	if _, err := notify.NormalizeEmail(email); err != nil {
+		return ErrBadEmail
+	}
+	return nil
 }

@@ -23,6 +23,7 @@ type verdict struct {
 	guardians    []guardian
 	face         FaceResult
 	images       *Images // kept for a caseworker's review
+	identity     string  // reactivation: the identity the passport proved
 	err          error   // wraps a Refusal: the case ends refused, or failed for a failure
 }
 
@@ -78,7 +79,11 @@ func (s *Service) SubmitPassport(ctx context.Context, id, token string, sub *Sub
 		return c, refuse(RefuseChallengeExpired, "challenge expired")
 	}
 
-	v := s.verify(ctx, challenge, sub)
+	reactivate, err := s.IsReactivation(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	v := s.verify(ctx, challenge, sub, reactivate)
 	if errors.Is(v.err, context.Canceled) && ctx.Err() != nil {
 		// The app went away; the case expires as checking.
 		return nil, v.err
@@ -102,6 +107,11 @@ func (s *Service) SubmitPassport(ctx context.Context, id, token string, sub *Sub
 		if !v.person.CPR.IsZero() {
 			c.CPRIndex, c.CPRMasked = s.identities.CPRIndex(v.person.CPR), v.person.CPR.Masked()
 			if c.CPRSealed, err = s.keys.Seal([]byte(v.person.CPR.Digits()), cprContext(c.ID)); err != nil {
+				return err
+			}
+		}
+		if reactivate && v.err == nil {
+			if err := s.reactivations.SetReactivationIdentity(ctx, c.ID, v.identity); err != nil {
 				return err
 			}
 		}
@@ -170,7 +180,7 @@ func (s *Service) seal(caseID string, im *Images) (*Images, error) {
 
 // verify runs the checks of the package documentation in order, stopping at
 // the first that fails.
-func (s *Service) verify(ctx context.Context, challenge [emrtd.ChallengeSize]byte, sub *Submission) *verdict {
+func (s *Service) verify(ctx context.Context, challenge [emrtd.ChallengeSize]byte, sub *Submission, reactivate bool) *verdict {
 	v := &verdict{}
 	now := s.now()
 	scanned, err := emrtd.ParseMRZ(sub.MRZ)
@@ -274,8 +284,12 @@ func (s *Service) verify(ctx context.Context, challenge [emrtd.ChallengeSize]byt
 		v.check("age", true, "%d years old", age)
 	}
 
-	// 6. No second enrolment.
-	if !v.person.CPR.IsZero() {
+	// 6. No second enrolment; for a reactivation, the MitID to reactivate.
+	if reactivate {
+		if r := s.reactivationTarget(ctx, v, v.doc); r != nil {
+			return r
+		}
+	} else if !v.person.CPR.IsZero() {
 		if old, err := s.identities.ByCPR(ctx, v.person.CPR); err == nil {
 			return v.fail("already_enrolled", RefuseAlreadyEnrolled, "identity %s (%s)", old.UUID, old.State)
 		} else if !errors.Is(err, identity.ErrNotFound) {
@@ -292,7 +306,9 @@ func (s *Service) verify(ctx context.Context, challenge [emrtd.ChallengeSize]byt
 			return v.fail("already_enrolled", RefuseAlreadyEnrolled, "identity %s holds this passport's P-code", holder)
 		}
 	}
-	v.check("already_enrolled", true, "the person has no identity")
+	if !reactivate {
+		v.check("already_enrolled", true, "the person has no identity")
+	}
 
 	// 7. The face: the chip's portrait against the selfie.
 	portrait, err := emrtd.ParseDG2(sub.Files[emrtd.DG2])

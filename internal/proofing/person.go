@@ -75,10 +75,12 @@ func nameFieldCapacity(f emrtd.Format) int {
 // NamesMatch reports whether the names in the MRZ are the register's
 // person's: the family name as the primary identifier and the given names
 // as the secondary, each in [mrzForm]. Where the register's names do not fit
-// the MRZ's name field, the issuing state truncated them (ICAO 9303 part 3,
-// section 4.6.5); then a full name field that is the start of the register's
-// names matches. Truncation that abbreviates names to initials is not
-// recognised: such a person enrols in person.
+// the MRZ's name field, the issuing state shortened them (ICAO 9303 part 3,
+// section 4.6.5), in one of two ways, both recognised: it cut the field at
+// its last character (then a full name field that is the start of the
+// register's names matches), or it wrote given names as their initials and
+// left out the last ones (then the family name must be whole, and each given
+// name in the MRZ the register's, its initial, or, the last, its start).
 func NamesMatch(m *emrtd.MRZ, p cpr.Person) bool {
 	fam, giv := mrzForm(p.FamilyName), mrzForm(p.GivenName)
 	if fam == "" {
@@ -88,18 +90,44 @@ func NamesMatch(m *emrtd.MRZ, p cpr.Person) bool {
 	if fam == mf && giv == mg {
 		return true
 	}
-	if !truncated(m) {
+	want, got := nameField(fam, giv), nameField(mf, mg)
+	if len(want) <= nameFieldCapacity(m.Format) {
+		return false // the names fit: nothing may be shortened
+	}
+	if truncated(m) && len(want) > len(got) && strings.HasPrefix(want, got) {
+		return true
+	}
+	return fam == mf && initialsMatch(mg, giv)
+}
+
+// nameField writes names as the MRZ's name field holds them, with "<" for
+// spaces and "<<" between the family and the given names.
+func nameField(fam, giv string) string {
+	s := strings.ReplaceAll(fam, " ", "<")
+	if giv != "" {
+		s += "<<" + strings.ReplaceAll(giv, " ", "<")
+	}
+	return s
+}
+
+// initialsMatch reports whether the MRZ's given names are the register's
+// shortened: in order, each whole or its initial, the last possibly cut, and
+// the ones after it left out. Both are in [mrzForm].
+func initialsMatch(mrz, reg string) bool {
+	mt, rt := strings.Fields(mrz), strings.Fields(reg)
+	if len(mt) == 0 || len(mt) > len(rt) {
 		return false
 	}
-	field := func(f, g string) string {
-		s := strings.ReplaceAll(f, " ", "<")
-		if g != "" {
-			s += "<<" + strings.ReplaceAll(g, " ", "<")
+	for i, t := range mt {
+		switch {
+		case t == rt[i]:
+		case len(t) == 1 && t[0] == rt[i][0]:
+		case i == len(mt)-1 && strings.HasPrefix(rt[i], t):
+		default:
+			return false
 		}
-		return s
 	}
-	want, got := field(fam, giv), field(mf, mg)
-	return len(want) > len(got) && strings.HasPrefix(want, got)
+	return true
 }
 
 // truncated reports whether the MRZ's name field is full to its last

@@ -36,6 +36,17 @@ func TestNamesMatch(t *testing.T) {
 		// TD1 holds 30 characters.
 		{"CHRISTOPHERSEN", "ANNE SOPHIE LO", emrtd.TD1, "Christophersen", "Anne Sophie Louise", true},
 		{"CHRISTOPHERSEN", "ANNE SOPHIE LO", emrtd.TD3, "Christophersen", "Anne Sophie Louise", false}, // a TD3 had room
+		// Given names shortened to initials, where the register's names do not fit.
+		{"VANDERSTRAATEN BRUGGEMAN", "MARIA A E", emrtd.TD3, "Vanderstraaten-Bruggeman", "Maria Antonia Elisabeth", true},
+		{"VANDERSTRAATEN BRUGGEMAN", "M A E", emrtd.TD3, "Vanderstraaten-Bruggeman", "Maria Antonia Elisabeth", true},
+		{"VANDERSTRAATEN BRUGGEMAN", "MARIA ANTONIA E", emrtd.TD3, "Vanderstraaten-Bruggeman", "Maria Antonia Elisabeth", true},
+		{"VANDERSTRAATEN BRUGGEMAN", "MARIA A", emrtd.TD3, "Vanderstraaten-Bruggeman", "Maria Antonia Elisabeth", true},      // the last left out
+		{"VANDERSTRAATEN BRUGGEMAN", "MARIA E A", emrtd.TD3, "Vanderstraaten-Bruggeman", "Maria Antonia Elisabeth", false},   // out of order
+		{"VANDERSTRAATEN BRUGGEMAN", "MARIA B E", emrtd.TD3, "Vanderstraaten-Bruggeman", "Maria Antonia Elisabeth", false},   // another initial
+		{"VANDERSTRAATEN BRUGGEMAN", "MARIA A E X", emrtd.TD3, "Vanderstraaten-Bruggeman", "Maria Antonia Elisabeth", false}, // a name too many
+		{"VANDERSTRAATEN", "MARIA A E", emrtd.TD3, "Vanderstraaten-Bruggeman", "Maria Antonia Elisabeth", false},             // the family name cut short
+		{"HANSEN", "A M", emrtd.TD3, "Hansen", "Anna Marie", false},                                                          // the names fit: no initials
+		{"CHRISTOPHERSEN", "ANNE S L", emrtd.TD1, "Christophersen", "Anne Sophie Louise", true},
 	} {
 		m := &emrtd.MRZ{Format: tt.format, Surname: tt.surname, GivenNames: tt.given}
 		p := cpr.Person{FamilyName: tt.family, GivenName: tt.first}

@@ -27,6 +27,10 @@ type Identities interface {
 	ByCPR(ctx context.Context, n cpr.Number) (*identity.Identity, error)
 	ByPCode(ctx context.Context, pcode string) (*identity.Identity, error)
 	CPRIndex(n cpr.Number) []byte
+	// For reactivation.
+	ByUUID(ctx context.Context, identityUUID string) (*identity.Identity, error)
+	HashPassword(pw, userID string) (string, error)
+	Reactivate(ctx context.Context, identityUUID, passwordHash, actor, reason string) (*identity.Identity, error)
 }
 
 // Approvals is what enrolment needs of internal/approval: a guardian's
@@ -84,6 +88,11 @@ type Config struct {
 	ReviewTTL time.Duration // DefaultReviewTTL unless set
 	Now       func() time.Time
 	Rand      io.Reader
+	// Reactivations marks reactivation cases (the Store, when it does and
+	// this is nil); Notifier tells the person. Without both, reactivation
+	// is off.
+	Reactivations ReactivationStore
+	Notifier      Notifier
 }
 
 // Service runs enrolment cases.
@@ -100,6 +109,9 @@ type Service struct {
 	reviewTTL  time.Duration
 	now        func() time.Time
 	rand       io.Reader
+
+	reactivations ReactivationStore
+	notifier      Notifier
 }
 
 // NewService returns a Service. Register it as the approval service's
@@ -124,8 +136,12 @@ func NewService(c Config) (*Service, error) {
 	if c.Rand == nil {
 		c.Rand = rand.Reader
 	}
+	if c.Reactivations == nil {
+		c.Reactivations, _ = c.Store.(ReactivationStore)
+	}
 	return &Service{store: c.Store, identities: c.Identities, approvals: c.Approvals, register: c.Register, faces: c.Faces,
-		trust: c.Trust, keys: c.Keys, log: c.Log, ial: c.IAL, reviewTTL: c.ReviewTTL, now: c.Now, rand: c.Rand}, nil
+		trust: c.Trust, keys: c.Keys, log: c.Log, ial: c.IAL, reviewTTL: c.ReviewTTL, now: c.Now, rand: c.Rand,
+		reactivations: c.Reactivations, notifier: c.Notifier}, nil
 }
 
 // IAL returns the level identities enrolled by passport get.
@@ -155,6 +171,10 @@ type Opened struct {
 // fresh active authentication challenge valid for [ChallengeTTL]. clientIP
 // is counted against a rate limit ([ErrRateLimited]).
 func (s *Service) Start(ctx context.Context, clientIP string) (*Opened, error) {
+	return s.start(ctx, clientIP, false)
+}
+
+func (s *Service) start(ctx context.Context, clientIP string, reactivate bool) (*Opened, error) {
 	now := s.now().UTC()
 	if n, err := s.store.CountInWindow(ctx, "enrol:"+clientIP, startWindow, now); err != nil {
 		return nil, err
@@ -182,8 +202,15 @@ func (s *Service) Start(ctx context.Context, clientIP string) (*Opened, error) {
 		if err := s.store.InsertEnrolmentCase(ctx, c); err != nil {
 			return err
 		}
+		purpose := "enrolment"
+		if reactivate {
+			purpose = "reactivation"
+			if err := s.reactivations.InsertReactivation(ctx, c.ID, now); err != nil {
+				return err
+			}
+		}
 		return s.log.Record(ctx, audit.Event{Actor: audit.ActorAnonymous, Action: "enrolment.started",
-			Details: map[string]string{"case": c.ID, "channel": string(c.Channel)}})
+			Details: map[string]string{"case": c.ID, "channel": string(c.Channel), "purpose": purpose}})
 	})
 	if err != nil {
 		return nil, err
@@ -324,7 +351,8 @@ var allRefusals = []*Refusal{RefuseMRZUnreadable, RefuseDocumentTampered, Refuse
 	RefuseDocumentType, RefuseDocumentExpired, RefusePersonNotFound, RefuseDocumentNotRegistered, RefuseCPRRequired,
 	RefusePersonMismatch, RefuseTooYoung, RefuseGuardianUnavailable, RefuseGuardianRejected, RefuseAlreadyEnrolled,
 	RefuseFaceMismatch, RefuseFaceNoLiveness, RefuseFaceRejected, RefuseChallengeExpired, RefuseExpired,
-	FailFaceUnavailable, FailRegisterUnavailable, FailInternal}
+	RefuseMinorInPerson, RefuseQuestionsFailed, RefuseWitnessRejected,
+	RefuseNotEnrolled, RefuseStillUsable, FailFaceUnavailable, FailRegisterUnavailable, FailInternal}
 
 // refusalByCode returns the refusal with code, or FailInternal.
 func refusalByCode(code string) *Refusal {
@@ -358,6 +386,9 @@ func (s *Service) expire(ctx context.Context, id string) error {
 		if c.ConsentApproval != "" {
 			// Its resolver finds the case final and leaves it.
 			return s.approvals.Cancel(ctx, c.ConsentApproval, "the enrolment expired")
+		}
+		if c.WitnessApproval != "" {
+			return s.approvals.Cancel(ctx, c.WitnessApproval, "the enrolment expired")
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -367,4 +368,105 @@ func itoa(i int) string {
 		return "0"
 	}
 	return string(b)
+}
+
+// TestActivationRace: an identity with 2 apps redeems several activation
+// codes at once. Exactly one activation goes through, the others get
+// too_many_apps, and they leave their codes unspent and nothing else behind,
+// on both engines.
+func TestActivationRace(t *testing.T) {
+	eachEngine(t, func(t *testing.T, n *node) {
+		ctx := context.Background()
+		p := n.person(t, "app")
+		n.activate(t, p)
+		newCode := func() string {
+			t.Helper()
+			code, m := n.post(t, "/testtool/v1/identities/"+p.UserID+"/activation-codes", nil, map[string]any{})
+			if code != http.StatusCreated {
+				t.Fatalf("a new activation code: %d %v", code, m)
+			}
+			return m["activation_code"].(string)
+		}
+		k, _ := appclient.NewKey()
+		if _, err := appclient.Activate(ctx, n.URL, newCode(), "second", k, appclient.WithClock(n.clock.Now)); err != nil {
+			t.Fatal(err)
+		}
+		const racers = 5
+		codes := make([]string, racers)
+		keys := make([]*ecdsa.PrivateKey, racers)
+		for i := range codes {
+			codes[i] = newCode()
+			if keys[i], _ = appclient.NewKey(); keys[i] == nil {
+				t.Fatal("no key")
+			}
+		}
+		type result struct {
+			i   int
+			act *appclient.Activation
+			err error
+		}
+		results := make(chan result, racers)
+		start := make(chan struct{})
+		for i := range codes {
+			go func() {
+				<-start
+				act, err := appclient.Activate(ctx, n.URL, codes[i], fmt.Sprintf("racer %d", i), keys[i], appclient.WithClock(n.clock.Now))
+				results <- result{i, act, err}
+			}()
+		}
+		close(start)
+		winner, refused := -1, 0
+		var device string
+		for range racers {
+			r := <-results
+			switch {
+			case r.err == nil && winner < 0:
+				winner, device = r.i, r.act.DeviceID
+			case r.err == nil:
+				t.Errorf("racers %d and %d were both activated", winner, r.i)
+			case appclient.ErrorCode(r.err) == "too_many_apps":
+				refused++
+			default:
+				t.Errorf("racer %d: %v", r.i, r.err)
+			}
+		}
+		if t.Failed() || winner < 0 || refused != racers-1 {
+			t.Fatalf("winner %d, %d refused; want one winner and %d refused", winner, refused, racers-1)
+		}
+		apps := n.apps(t, p)
+		if len(apps) != 3 {
+			t.Fatalf("%d apps: %v", len(apps), apps)
+		}
+		found := false
+		for _, a := range apps {
+			found = found || a["id"] == device
+		}
+		if !found {
+			t.Fatalf("the winner's app %s is not among %v", device, apps)
+		}
+		evs, err := n.srv.Platform().DB.AuditEvents(ctx, p.UUID, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		activated := 0
+		for _, e := range evs {
+			if e.Action == "app.activated" {
+				activated++
+			}
+		}
+		if activated != 3 {
+			t.Fatalf("%d app.activated events; want 3", activated)
+		}
+		// The refused codes were not spent: they are still refused for the
+		// limit, not as used.
+		for i, c := range codes {
+			if i == winner {
+				continue
+			}
+			k, _ := appclient.NewKey()
+			if _, err := appclient.Activate(ctx, n.URL, c, "again", k, appclient.WithClock(n.clock.Now)); appclient.ErrorCode(err) != "too_many_apps" {
+				t.Fatalf("racer %d's code again: %v", i, err)
+			}
+		}
+	})
 }

@@ -35,11 +35,14 @@ import (
 	"github.com/openmitid/openmitid/pkg/appclient"
 )
 
-// enrolNode is a demo node with enrolment wired in as server.go is to wire
-// it: the app API's services are made here on the node's platform
-// (server.go does not mount enrolment yet), with the node's login engine as
-// the resolver of login requests, so that an identity enrolled here logs in
-// through the node's own flow API.
+// enrolNode is a demo node whose enrolment is wired here, as server.go's
+// buildDomain wires it, but with a face verifier that the test chooses (a
+// fake service, or one that sends every case to review) rather than the one
+// --face-verifier names, and with the proofing service in reach of the test.
+// The app API's services are made on the node's platform and mounted before
+// the node's own handler, whose routes they shadow; the node's login engine
+// resolves login requests, so that an identity enrolled here logs in through
+// the node's own flow API.
 type enrolNode struct {
 	*node
 	proofing   *proofing.Service
@@ -69,7 +72,7 @@ func newEnrolNode(t *testing.T, engine store.Engine, faces face.Verifier) *enrol
 	}
 	p := srv.Platform()
 
-	// What server.go's buildDomain makes, and what it will add for enrolment.
+	// What server.go's buildDomain makes, enrolment included.
 	identities, err := server.IdentityService(ctx, p, c.Now)
 	if err != nil {
 		t.Fatal(err)

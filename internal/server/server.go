@@ -25,7 +25,9 @@ import (
 	"github.com/openmitid/openmitid/internal/demo"
 	"github.com/openmitid/openmitid/internal/face"
 	"github.com/openmitid/openmitid/internal/identity"
+	"github.com/openmitid/openmitid/internal/notify"
 	oidcp "github.com/openmitid/openmitid/internal/oidc"
+	"github.com/openmitid/openmitid/internal/operator"
 	"github.com/openmitid/openmitid/internal/pki"
 	"github.com/openmitid/openmitid/internal/proofing"
 	"github.com/openmitid/openmitid/internal/store"
@@ -46,6 +48,16 @@ type Config struct {
 	Logger         *slog.Logger
 	Now            func() time.Time
 	Rotation       pki.RotationPolicy
+	// Notifications (internal/notify): without SMTPAddr, messages are
+	// written to the log. SMTPAuth is (user name, password), from the environment.
+	SMTPAddr, SMTPFrom string
+	SMTPAuth           [2]string
+	// CopyWait is how long a copied app waits before it can be used (an hour when zero).
+	CopyWait time.Duration
+
+	// AddressFailureLimit is how many failed passwords and codes one client
+	// address may have per window before it is refused; 0: authn's default.
+	AddressFailureLimit int
 }
 
 // Server is one node.
@@ -65,6 +77,8 @@ type Server struct {
 	chips      *fido.Registrar   // nil when the issuer cannot be a WebAuthn relying party
 	proofing   *proofing.Service // nil without a population register: enrolment answers 503
 	testtool   *testtool.Tool
+	operators  *operator.Service // the operator console's (console.go)
+	notify     *notify.Service
 	registry   *prometheus.Registry
 	handler    http.Handler
 }
@@ -110,6 +124,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		p.Close()
 		return nil, err
 	}
+	registerOutboxMetrics(s.registry, s.notify.Stats())
 
 	mux := http.NewServeMux()
 	web.MountOps(mux, p.DB, s.registry)
@@ -129,6 +144,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	(&appapi.API{Apps: s.apps, Approvals: s.approvals, Notify: p.DB, Log: s.log, Now: cfg.Now}).Mount(mux)
 	(&appapi.Enrolment{Proofing: s.proofing, Notify: p.DB, Log: s.log}).Mount(mux)
 	s.oidc.Mount(mux)
+	if err := s.mountConsole(ctx, mux); err != nil {
+		p.Close()
+		return nil, err
+	}
 	if s.testtool != nil {
 		s.testtool.Mount(mux)
 	}
@@ -213,8 +232,11 @@ func (s *Server) buildDomain(ctx context.Context) error {
 	if s.approvals, err = approval.NewService(approval.Config{Store: p.DB, Log: p.DB, Binder: binder, Now: s.cfg.Now}); err != nil {
 		return err
 	}
+	if s.notify, err = newNotifier(s.cfg, p); err != nil {
+		return err
+	}
 	if s.apps, err = app.NewService(app.Config{Store: p.DB, Identities: s.identities, Approvals: s.approvals, Log: p.DB,
-		Now: s.cfg.Now}); err != nil {
+		Now: s.cfg.Now, Notifier: s.notify, CopyWait: s.cfg.CopyWait}); err != nil {
 		return err
 	}
 	s.codes = codedisplay.NewService(p.DB, p.Keys, p.DB, s.cfg.Now, nil)
@@ -234,7 +256,8 @@ func (s *Server) buildDomain(ctx context.Context) error {
 		s.chips = &fido.Registrar{Service: webauthn, Store: p.DB, Log: p.DB, Now: s.cfg.Now}
 	}
 	if s.engine, err = authn.NewEngine(authn.Config{Store: p.DB, Identities: s.identities, Approvals: s.approvals,
-		Codes: s.codes, Chips: chips, Clients: clients, Log: p.DB, DecoyKey: decoyKey, Now: s.cfg.Now}); err != nil {
+		Codes: s.codes, Chips: chips, Clients: clients, Log: p.DB, DecoyKey: decoyKey, Now: s.cfg.Now,
+		Limits: authn.DefaultLimits.WithAddressFailures(s.cfg.AddressFailureLimit)}); err != nil {
 		return err
 	}
 	cryptoKey, pairwiseKey := secret("oidc-crypto"), secret("pairwise")
@@ -264,7 +287,7 @@ func (s *Server) buildDomain(ctx context.Context) error {
 		// The demo CSCA, whose key is public, is trusted only with --demo.
 		anchors := proofing.NewAnchors(p.DB, s.cfg.Demo, s.cfg.Now)
 		if s.proofing, err = proofing.NewService(proofing.Config{Store: p.DB, Identities: s.identities, Approvals: s.approvals,
-			Register: register, Faces: faces, Trust: anchors, Keys: p.Keys, Log: p.DB, Now: s.cfg.Now}); err != nil {
+			Register: register, Faces: faces, Trust: anchors, Keys: p.Keys, Log: p.DB, Now: s.cfg.Now, Notifier: s.notify}); err != nil {
 			return err
 		}
 		s.approvals.Handle(approval.KindConsent, s.proofing)
@@ -277,7 +300,7 @@ func (s *Server) buildDomain(ctx context.Context) error {
 		reg := demoRegister
 		s.register = reg
 		s.testtool = &testtool.Tool{Register: reg, Identities: s.identities, Apps: s.apps, Codes: s.codes,
-			Authenticators: p.DB, Log: s.log, Now: s.cfg.Now}
+			Authenticators: p.DB, Tx: p.DB, Notify: s.notify, Log: s.log, Now: s.cfg.Now}
 		if s.chips != nil {
 			s.testtool.Chips = testtool.SoftChips{Registrar: s.chips, Origin: iss.Scheme + "://" + iss.Host, RPID: iss.Hostname()}
 		}
@@ -356,6 +379,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) runJobs(ctx context.Context) {
 	db := s.platform.DB
 	go db.Listen(ctx)
+	go s.notify.Run(ctx, 2*time.Second) // on its own: a slow mail server must not hold up the other jobs
 	often := time.NewTicker(2 * time.Second)
 	defer often.Stop()
 	hourly := time.NewTicker(time.Hour)
@@ -385,6 +409,8 @@ func (s *Server) runJobs(ctx context.Context) {
 			report("deleting expired counters", db.DeleteExpiredCounters(ctx, s.cfg.Now()))
 			report("deleting old login flows", db.DeleteOldFlows(ctx, s.cfg.Now()))
 			report("deleting expired OpenID requests and tokens", db.DeleteExpiredOIDC(ctx, s.cfg.Now()))
+			report("deleting ended operator sessions", s.operators.ExpireSessions(ctx))
+			report("deleting old copy sessions", db.DeleteOldCopySessions(ctx, s.cfg.Now()))
 		}
 	}
 }

@@ -20,6 +20,18 @@ func (db *DB) InsertActivationCode(ctx context.Context, c app.ActivationCode) er
 	return nil
 }
 
+// CancelActivationCodes implements [proofing.ReactivationStore]: the
+// identity's codes not yet used expire now. It returns how many did.
+func (db *DB) CancelActivationCodes(ctx context.Context, identityUUID string, now time.Time) (int, error) {
+	res, err := db.exec(ctx, `UPDATE activation_codes SET expires_at = $1
+		WHERE identity_uuid = $2 AND used_at IS NULL AND expires_at > $1`, now.UnixMicro(), identityUUID)
+	if err != nil {
+		return 0, db.wrap("cancelling activation codes", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 // UseActivationCode implements [app.Store]: one conditional update, so a code
 // is spent once even when two apps race with it.
 func (db *DB) UseActivationCode(ctx context.Context, hash []byte, now time.Time) (app.ActivationCode, error) {

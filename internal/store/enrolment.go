@@ -14,7 +14,8 @@ import (
 const caseColumns = `id, token_hash, channel, state, challenge, challenge_expires_at, document_type, document_number,
 	issuing_state, nationality, document_expiry, checks, face_outcome, face_score, face_liveness, face_verifier,
 	reason, reason_detail, cpr_index, cpr_sealed, cpr_masked, restrictions, guardian_identity, guardian_name,
-	consent_approval, identity_uuid, operator, origin_ip, created_at, updated_at, expires_at, decided_at, version`
+	consent_approval, identity_uuid, operator, origin_ip, created_at, updated_at, expires_at, decided_at, version,
+	verification, witness_identity, witness_approval`
 
 // caseArgs returns c's values in the order of caseColumns.
 func caseArgs(c *proofing.Case) ([]any, error) {
@@ -34,7 +35,8 @@ func caseArgs(c *proofing.Case) ([]any, error) {
 		c.Face.Outcome, c.Face.Score, boolInt(c.Face.Liveness), c.Face.Verifier, c.Reason, c.ReasonDetail,
 		c.CPRIndex, c.CPRSealed, c.CPRMasked, int64(c.Restrictions), nullString(c.GuardianIdentity), c.GuardianName,
 		nullString(c.ConsentApproval), nullString(c.IdentityUUID), c.Operator, c.OriginIP,
-		c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro(), c.ExpiresAt.UnixMicro(), nullTime(c.DecidedAt), c.Version}, nil
+		c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro(), c.ExpiresAt.UnixMicro(), nullTime(c.DecidedAt), c.Version,
+		c.Verification, nullString(c.WitnessIdentity), nullString(c.WitnessApproval)}, nil
 }
 
 func scanCase(row interface{ Scan(...any) error }) (*proofing.Case, error) {
@@ -44,13 +46,14 @@ func scanCase(row interface{ Scan(...any) error }) (*proofing.Case, error) {
 		challengeExp, decided           sql.NullInt64
 		liveness, restrictions          int64
 		guardian, consent, identityUUID sql.NullString
+		witness, witnessApproval        sql.NullString
 		created, updated, expires       int64
 	)
 	if err := row.Scan(&c.ID, &c.TokenHash, &channel, &state, &c.Challenge, &challengeExp, &c.Document.Type,
 		&c.Document.Number, &c.Document.IssuingState, &c.Document.Nationality, &expiry, &checks, &c.Face.Outcome,
 		&c.Face.Score, &liveness, &c.Face.Verifier, &c.Reason, &c.ReasonDetail, &c.CPRIndex, &c.CPRSealed,
 		&c.CPRMasked, &restrictions, &guardian, &c.GuardianName, &consent, &identityUUID, &c.Operator, &c.OriginIP,
-		&created, &updated, &expires, &decided, &c.Version); err != nil {
+		&created, &updated, &expires, &decided, &c.Version, &c.Verification, &witness, &witnessApproval); err != nil {
 		return nil, err
 	}
 	c.Channel, c.State = proofing.Channel(channel), proofing.State(state)
@@ -73,6 +76,7 @@ func scanCase(row interface{ Scan(...any) error }) (*proofing.Case, error) {
 	c.Face.Liveness = liveness == 1
 	c.Restrictions = identity.Restrictions(restrictions)
 	c.GuardianIdentity, c.ConsentApproval, c.IdentityUUID = guardian.String, consent.String, identityUUID.String
+	c.WitnessIdentity, c.WitnessApproval = witness.String, witnessApproval.String
 	c.CreatedAt, c.UpdatedAt, c.ExpiresAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC(), time.UnixMicro(expires).UTC()
 	if decided.Valid {
 		c.DecidedAt = time.UnixMicro(decided.Int64).UTC()
@@ -88,7 +92,7 @@ func (db *DB) InsertEnrolmentCase(ctx context.Context, c *proofing.Case) error {
 		return err
 	}
 	_, err = db.exec(ctx, "INSERT INTO enrolment_cases ("+caseColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-		$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`, args...)
+		$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)`, args...)
 	if err != nil {
 		return db.wrap("inserting enrolment case", err)
 	}
@@ -102,14 +106,15 @@ func (db *DB) UpdateEnrolmentCase(ctx context.Context, c *proofing.Case) error {
 	if err != nil {
 		return err
 	}
-	// caseArgs: id (0), token_hash (1), channel (2), …, created_at (28), …, version (32).
+	// caseArgs: id (0), token_hash (1), channel (2), …, created_at (28), …, version (32),
+	// verification (33), witness_identity (34), witness_approval (35).
 	res, err := db.exec(ctx, `UPDATE enrolment_cases SET state = $1, challenge = $2, challenge_expires_at = $3,
 		document_type = $4, document_number = $5, issuing_state = $6, nationality = $7, document_expiry = $8, checks = $9,
 		face_outcome = $10, face_score = $11, face_liveness = $12, face_verifier = $13, reason = $14, reason_detail = $15,
 		cpr_index = $16, cpr_sealed = $17, cpr_masked = $18, restrictions = $19, guardian_identity = $20, guardian_name = $21,
 		consent_approval = $22, identity_uuid = $23, operator = $24, origin_ip = $25, updated_at = $26, expires_at = $27,
-		decided_at = $28, version = version + 1
-		WHERE id = $29 AND version = $30`, append(append(args[3:28:28], args[29:32]...), c.ID, c.Version)...)
+		decided_at = $28, version = version + 1, verification = $31, witness_identity = $32, witness_approval = $33
+		WHERE id = $29 AND version = $30`, append(append(append(args[3:28:28], args[29:32]...), c.ID, c.Version), args[33:36]...)...)
 	if err != nil {
 		return db.wrap("updating enrolment case", err)
 	}
@@ -139,6 +144,17 @@ func (db *DB) EnrolmentCase(ctx context.Context, id string) (*proofing.Case, err
 // EnrolmentCaseByApproval implements [proofing.Store].
 func (db *DB) EnrolmentCaseByApproval(ctx context.Context, approvalID string) (*proofing.Case, error) {
 	return db.caseWhere(ctx, "consent_approval = $1", approvalID)
+}
+
+// EnrolmentCaseByWitnessApproval implements [proofing.InPersonStore].
+func (db *DB) EnrolmentCaseByWitnessApproval(ctx context.Context, approvalID string) (*proofing.Case, error) {
+	return db.caseWhere(ctx, "witness_approval = $1", approvalID)
+}
+
+// EnrolmentCasesOfOperator implements [proofing.InPersonStore]: the
+// operator's in-person cases, newest first.
+func (db *DB) EnrolmentCasesOfOperator(ctx context.Context, operator string, limit int) ([]*proofing.Case, error) {
+	return db.cases(ctx, "channel = 'in_person' AND operator = $1 ORDER BY created_at DESC, id LIMIT $2", operator, limit)
 }
 
 func (db *DB) cases(ctx context.Context, query string, args ...any) ([]*proofing.Case, error) {
@@ -229,8 +245,13 @@ func (db *DB) ClaimPCodeDocument(ctx context.Context, issuingState, number, iden
 		if holder != "" {
 			return identity.ErrAlreadyEnrolled
 		}
+		// Only from a revoked holder: on PostgreSQL the UPDATE sees a row
+		// another enrolment committed after the read above, and without the
+		// condition took it over from a live identity (TestPCodeDocumentRace).
 		res, err := db.exec(ctx, `UPDATE pcode_documents SET identity_uuid = $1, claimed_at = $2
-			WHERE issuing_state = $3 AND document_number = $4`, identityUUID, now.UnixMicro(), issuingState, number)
+			WHERE issuing_state = $3 AND document_number = $4
+			  AND identity_uuid IN (SELECT uuid FROM identities WHERE state = 'revoked')`,
+			identityUUID, now.UnixMicro(), issuingState, number)
 		if err != nil {
 			return db.wrap("claiming P-code passport", err)
 		}

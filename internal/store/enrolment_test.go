@@ -50,6 +50,7 @@ func TestEnrolmentCaseRoundTrip(t *testing.T) {
 		c.Restrictions = identity.Minor
 		c.GuardianIdentity, c.GuardianName, c.ConsentApproval = "guardian-uuid", "Anna", "approval-1"
 		c.Operator, c.OriginIP = "op-1", "198.51.100.1"
+		c.Verification, c.WitnessIdentity, c.WitnessApproval = "witness", "witness-uuid", "approval-w"
 		c.UpdatedAt, c.ExpiresAt, c.DecidedAt = t0.Add(time.Minute), t0.Add(time.Hour), t0.Add(2*time.Minute)
 		if err := db.UpdateEnrolmentCase(ctx, c); err != nil {
 			t.Fatal(err)
@@ -63,6 +64,12 @@ func TestEnrolmentCaseRoundTrip(t *testing.T) {
 		}
 		if byApproval, err := db.EnrolmentCaseByApproval(ctx, "approval-1"); err != nil || byApproval.ID != "case-1" {
 			t.Fatalf("by approval: %+v, %v", byApproval, err)
+		}
+		if byWitness, err := db.EnrolmentCaseByWitnessApproval(ctx, "approval-w"); err != nil || byWitness.ID != "case-1" {
+			t.Fatalf("by witness approval: %+v, %v", byWitness, err)
+		}
+		if _, err := db.EnrolmentCaseByWitnessApproval(ctx, "approval-1"); !errors.Is(err, proofing.ErrCaseNotFound) {
+			t.Fatalf("by a consent approval as a witness's: %v", err)
 		}
 
 		// A stale copy does not overwrite.

@@ -21,12 +21,16 @@ func (db *DB) InsertDemoPerson(ctx context.Context, p cpr.Person) error {
 	if p.CPR.IsZero() {
 		key = "doc:" + strings.ToUpper(p.Nationality) + ":" + strings.ToUpper(p.DocumentNumber)
 	}
-	_, err = db.exec(ctx, "INSERT INTO demo_persons (cpr, person, created_at) VALUES ($1, $2, $3)", key, string(b), db.Now().UnixMicro())
-	if uniqueViolation(err) != "" {
-		return cpr.ErrDuplicate
-	}
+	// DO NOTHING rather than a unique violation, which on PostgreSQL would
+	// abort the caller's transaction: the test tool mints another number and
+	// tries again inside it.
+	res, err := db.exec(ctx, "INSERT INTO demo_persons (cpr, person, created_at) VALUES ($1, $2, $3) ON CONFLICT (cpr) DO NOTHING",
+		key, string(b), db.Now().UnixMicro())
 	if err != nil {
 		return db.wrap("inserting demo person", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return cpr.ErrDuplicate
 	}
 	return nil
 }

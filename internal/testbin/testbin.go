@@ -54,6 +54,40 @@ func Path(t testing.TB) string {
 	return binPath
 }
 
+var (
+	plainOnce sync.Once
+	plainPath string
+	plainErr  error
+)
+
+// PlainPath returns the path of an openmitid binary built without the race
+// detector even when the tests run with it: for tests that compare speeds,
+// which the detector distorts (it slows Go code several times over, and some
+// parts more than others).
+func PlainPath(t testing.TB) string {
+	t.Helper()
+	if !raceEnabled {
+		return Path(t)
+	}
+	plainOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "openmitid-bin-")
+		if err != nil {
+			plainErr = err
+			return
+		}
+		plainPath = filepath.Join(dir, "openmitid")
+		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", plainPath, "github.com/openmitid/openmitid/cmd/openmitid")
+		cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			plainErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if plainErr != nil {
+		t.Fatal(plainErr)
+	}
+	return plainPath
+}
+
 // Result is a finished run.
 type Result struct {
 	Code   int
@@ -141,7 +175,13 @@ func Serve(t testing.TB, dir string, env []string, args ...string) *Server {
 // where its clients expect it (after [Server.Kill], say).
 func ServeAt(t testing.TB, addr, dir string, env []string, args ...string) *Server {
 	t.Helper()
-	cmd := exec.Command(Path(t), append([]string{"serve", "--addr", addr}, args...)...)
+	return ServeBinary(t, Path(t), addr, dir, env, args...)
+}
+
+// ServeBinary is [ServeAt] with the binary at bin ([PlainPath], say).
+func ServeBinary(t testing.TB, bin, addr, dir string, env []string, args ...string) *Server {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(), env...)
 	s := &Server{URL: "http://" + addr, Addr: addr, cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}

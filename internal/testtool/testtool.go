@@ -24,6 +24,7 @@ import (
 	"github.com/openmitid/openmitid/internal/authenticator/password"
 	"github.com/openmitid/openmitid/internal/cpr"
 	"github.com/openmitid/openmitid/internal/identity"
+	"github.com/openmitid/openmitid/internal/notify"
 	"github.com/openmitid/openmitid/internal/nsis"
 	"github.com/openmitid/openmitid/internal/web"
 )
@@ -34,6 +35,12 @@ type ChipEnroller interface {
 	EnrolSoftKey(ctx context.Context, id *identity.Identity, level nsis.Level) (json.RawMessage, error)
 }
 
+// A Transactor runs fn in one database transaction (internal/store's InTx),
+// which the services' calls with its context join.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
 // Tool serves the test tool.
 type Tool struct {
 	Register       *Register
@@ -42,6 +49,8 @@ type Tool struct {
 	Codes          *codedisplay.Service
 	Chips          ChipEnroller // nil: "chip" is refused
 	Authenticators authenticator.Store
+	Notify         *notify.Service // keeps the contact e-mail address
+	Tx             Transactor
 	Log            *slog.Logger
 	Now            func() time.Time
 }
@@ -83,6 +92,7 @@ type createIdentityRequest struct {
 	Authenticators []string `json:"authenticators"`
 	UserID         string   `json:"user_id"`
 	IAL            string   `json:"ial"`
+	Email          string   `json:"email"`
 }
 
 type tokenOut struct {
@@ -99,6 +109,7 @@ type createIdentityResponse struct {
 	Birthdate       string          `json:"birthdate"`
 	Password        string          `json:"password,omitempty"`
 	IAL             string          `json:"ial"`
+	Email           string          `json:"email,omitempty"`
 	App             *appOut         `json:"app,omitempty"`
 	CodeDisplay     *tokenOut       `json:"code_display,omitempty"`
 	AudioCodeReader *tokenOut       `json:"audio_code_reader,omitempty"`
@@ -154,6 +165,14 @@ func (t *Tool) createIdentity(w http.ResponseWriter, r *http.Request) {
 		}
 		kinds[kind] = true
 	}
+	email := ""
+	if req.Email != "" {
+		if email, err = notify.NormalizeEmail(req.Email); err != nil {
+			badRequest(w, "bad_email", "email must be a plain e-mail address such as anna@example.dk.")
+			return
+		}
+	}
+	req.Email = email // normalized
 	userID := req.UserID
 	if userID == "" {
 		userID = "test-" + randomWord(10)
@@ -171,43 +190,90 @@ func (t *Tool) createIdentity(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	person, err := t.Register.Add(ctx, cpr.Person{GivenName: given, FamilyName: family, Birthdate: birth}, now)
-	if err != nil {
-		if errors.Is(err, cpr.ErrInvalidPerson) || errors.Is(err, cpr.ErrDuplicate) {
-			badRequest(w, "bad_person", "%v", err)
+	// The hash takes tens of milliseconds: before the transaction, which on
+	// SQLite holds the one write lock.
+	pwHash := ""
+	if pw != "" {
+		if pwHash, err = t.Identities.HashPassword(pw, userID); err != nil {
+			badRequest(w, "bad_identity", "%v", err)
 			return
 		}
+	}
+	// The person, the identity and every authenticator asked for are one
+	// transaction: a crash or an error half-way leaves none of them.
+	var out createIdentityResponse
+	err = t.Tx.InTx(ctx, func(ctx context.Context) error {
+		out = createIdentityResponse{}
+		return t.create(ctx, &out, req, userID, pw, pwHash, ial, kinds, cpr.Person{GivenName: given, FamilyName: family, Birthdate: birth}, now)
+	})
+	var re *requestError
+	switch {
+	case errors.As(err, &re):
+		web.WriteError(w, re.status, re.code, re.msg)
+	case err != nil:
 		web.WriteInternal(w, r, t.Log, err) // a database that cannot be reached is a 503, not the caller's fault
-		return
+	default:
+		web.WriteJSON(w, http.StatusCreated, out)
+	}
+}
+
+// requestError is a refusal of the caller's request, found inside the
+// transaction (which it rolls back).
+type requestError struct {
+	status    int
+	code, msg string
+}
+
+func (e *requestError) Error() string { return "testtool: " + e.code + ": " + e.msg }
+
+func refuse(code, format string, args ...any) error {
+	return &requestError{status: http.StatusBadRequest, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// create makes the person, the identity and its authenticators in the
+// transaction in ctx, filling in out.
+func (t *Tool) create(ctx context.Context, out *createIdentityResponse, req createIdentityRequest, userID, pw, pwHash string,
+	ial nsis.Level, kinds map[authenticator.Kind]bool, p cpr.Person, now time.Time) error {
+	person, err := t.Register.Add(ctx, p, now)
+	if err != nil {
+		if errors.Is(err, cpr.ErrInvalidPerson) || errors.Is(err, cpr.ErrDuplicate) {
+			return refuse("bad_person", "%v", err)
+		}
+		return err
 	}
 	var restrictions identity.Restrictions
 	if age := person.AgeOn(now); age < 13 {
-		badRequest(w, "too_young", "A person under 13 cannot have a MitID.")
-		return
+		return refuse("too_young", "A person under 13 cannot have a MitID.")
 	} else if age < identity.AdultAge {
 		restrictions = identity.Minor
 	}
-	id, err := t.Identities.Create(ctx, identity.New{UserID: userID, Password: pw, CPR: person.CPR, IAL: ial,
-		State: identity.Active, Restrictions: restrictions}, actor)
+	id, err := t.Identities.Prepare(identity.New{UserID: userID, CPR: person.CPR, IAL: ial,
+		State: identity.Active, Restrictions: restrictions})
+	if err == nil {
+		id.PasswordHash = pwHash
+		err = t.Identities.Insert(ctx, id, actor)
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, identity.ErrUserIDTaken):
-			web.WriteError(w, http.StatusConflict, "user_id_taken", "That user ID is taken.")
+			return &requestError{status: http.StatusConflict, code: "user_id_taken", msg: "That user ID is taken."}
 		case password.Code(err) != "", errors.Is(err, identity.ErrUserIDLength), errors.Is(err, identity.ErrUserIDCharacters),
 			errors.Is(err, identity.ErrUserIDIsCPR), errors.Is(err, identity.ErrAlreadyEnrolled):
-			badRequest(w, "bad_identity", "%v", err)
-		default:
-			web.WriteInternal(w, r, t.Log, err)
+			return refuse("bad_identity", "%v", err)
 		}
-		return
+		return err
 	}
-	out := createIdentityResponse{UUID: id.UUID, UserID: id.UserID, CPR: person.CPR.String(), Name: person.Name(),
-		Birthdate: person.Birthdate.Format(time.DateOnly), Password: pw, IAL: ial.String()}
+	*out = createIdentityResponse{UUID: id.UUID, UserID: id.UserID, CPR: person.CPR.String(), Name: person.Name(),
+		Birthdate: person.Birthdate.Format(time.DateOnly), Password: pw, IAL: ial.String(), Email: req.Email}
+	if req.Email != "" {
+		if err := t.Notify.SetEmail(ctx, id.UUID, req.Email, actor); err != nil {
+			return err
+		}
+	}
 	if kinds[authenticator.App] {
 		code, err := t.Apps.NewActivationCode(ctx, id.UUID, ial, actor)
 		if err != nil {
-			web.WriteInternal(w, r, t.Log, err)
-			return
+			return err
 		}
 		out.App = &appOut{ActivationCode: code}
 	}
@@ -217,8 +283,7 @@ func (t *Tool) createIdentity(w http.ResponseWriter, r *http.Request) {
 		}
 		a, secret, err := t.Codes.NewSoftToken(ctx, id.UUID, kind, ial, actor)
 		if err != nil {
-			web.WriteInternal(w, r, t.Log, err)
-			return
+			return err
 		}
 		uri, _ := otp.TOTP{Secret: secret}.URI("OpenMitID", id.UserID)
 		tok := &tokenOut{Serial: a.Serial, Secret: otp.EncodeSecret(secret), URI: uri}
@@ -230,11 +295,10 @@ func (t *Tool) createIdentity(w http.ResponseWriter, r *http.Request) {
 	}
 	if kinds[authenticator.Chip] {
 		if out.Chip, err = t.Chips.EnrolSoftKey(ctx, id, ial); err != nil {
-			web.WriteInternal(w, r, t.Log, err)
-			return
+			return err
 		}
 	}
-	web.WriteJSON(w, http.StatusCreated, out)
+	return nil
 }
 
 type authenticatorOut struct {
@@ -244,6 +308,8 @@ type authenticatorOut struct {
 	Name   string `json:"name"`
 	Level  string `json:"level"`
 	Serial string `json:"serial,omitempty"`
+	// UsableFrom is when the authenticator may first be used (a copied app waits).
+	UsableFrom time.Time `json:"usable_from"`
 }
 
 type identityOut struct {
@@ -253,6 +319,7 @@ type identityOut struct {
 	IAL            string             `json:"ial"`
 	Minor          bool               `json:"minor"`
 	CPR            string             `json:"cpr,omitempty"`
+	Email          string             `json:"email,omitempty"`
 	Authenticators []authenticatorOut `json:"authenticators"`
 }
 
@@ -274,9 +341,13 @@ func (t *Tool) getIdentity(w http.ResponseWriter, r *http.Request) {
 	}
 	out := identityOut{UUID: id.UUID, UserID: id.UserID, State: string(id.State), IAL: id.IAL.String(),
 		Minor: id.IsMinor(t.Now()), CPR: id.CPR.String(), Authenticators: []authenticatorOut{}}
+	if out.Email, err = t.Notify.Email(ctx, id.UUID); err != nil && !errors.Is(err, notify.ErrNoAddress) {
+		web.WriteInternal(w, r, t.Log, err)
+		return
+	}
 	for _, a := range auths {
 		out.Authenticators = append(out.Authenticators, authenticatorOut{ID: a.ID, Kind: string(a.Kind), State: string(a.State),
-			Name: a.Name, Level: a.Level.String(), Serial: a.Serial})
+			Name: a.Name, Level: a.Level.String(), Serial: a.Serial, UsableFrom: a.UsableFrom})
 	}
 	web.WriteJSON(w, http.StatusOK, out)
 }

@@ -40,14 +40,30 @@ type Enrolment struct {
 	Token              string
 	Challenge          [ChallengeSize]byte
 	ChallengeExpiresAt time.Time
-	base               string
-	hc                 *http.Client
+	// Email, when set, is sent with [Enrolment.Complete] as the contact
+	// address for notifications (a new device added, a reactivation).
+	Email string
+	base  string
+	hc    *http.Client
 }
 
 // StartEnrolment opens an enrolment at server (POST /app/v1/enrolments). The
 // challenge must be answered by the chip and sent with [Enrolment.SubmitPassport]
 // before ChallengeExpiresAt.
 func StartEnrolment(ctx context.Context, server string, opts ...Option) (*Enrolment, error) {
+	return startCase(ctx, server, struct{}{}, opts)
+}
+
+// StartReactivation opens a reactivation (POST /app/v1/enrolments with
+// purpose reactivation): for a person whose MitID has no authenticator that
+// works, the same passport and face checks as an enrolment, completed with
+// [Enrolment.Complete] without a user ID (the MitID keeps its own) and with a
+// password only to replace it.
+func StartReactivation(ctx context.Context, server string, opts ...Option) (*Enrolment, error) {
+	return startCase(ctx, server, map[string]string{"purpose": "reactivation"}, opts)
+}
+
+func startCase(ctx context.Context, server string, body any, opts []Option) (*Enrolment, error) {
 	base, err := baseURL(server)
 	if err != nil {
 		return nil, err
@@ -59,7 +75,7 @@ func StartEnrolment(ctx context.Context, server string, opts ...Option) (*Enrolm
 		Challenge          string    `json:"challenge"`
 		ChallengeExpiresAt time.Time `json:"challenge_expires_at"`
 	}
-	if _, err := call(ctx, o.hc, http.MethodPost, base+"/app/v1/enrolments", struct{}{}, &out, nil, http.StatusCreated); err != nil {
+	if _, err := call(ctx, o.hc, http.MethodPost, base+"/app/v1/enrolments", body, &out, nil, http.StatusCreated); err != nil {
 		return nil, err
 	}
 	ch, err := base64.StdEncoding.DecodeString(out.Challenge)
@@ -256,12 +272,13 @@ func (e *Enrolment) Complete(ctx context.Context, userID, password, deviceName s
 		return nil, err
 	}
 	in := struct {
-		UserID   string `json:"user_id"`
-		Password string `json:"password"`
+		Email    string `json:"email,omitempty"`
+		UserID   string `json:"user_id,omitempty"`
+		Password string `json:"password,omitempty"`
 		Key      string `json:"public_key"`
 		Name     string `json:"device_name"`
 		Proof    string `json:"proof"`
-	}{userID, password, pub, deviceName, proof}
+	}{e.Email, userID, password, pub, deviceName, proof}
 	var out Enrolled
 	if _, err := e.do(ctx, http.MethodPost, "/complete", in, &out, http.StatusCreated); err != nil {
 		return nil, err

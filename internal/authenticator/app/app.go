@@ -50,6 +50,9 @@ type Store interface {
 	// (the identity's CPR left sealed).
 	DeviceAndIdentity(ctx context.Context, id string) (*authenticator.Authenticator, *identity.Identity, error)
 	CountInWindow(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+	// LockIdentity holds the identity's row until the transaction ends, so
+	// that two apps added at once cannot both pass the count of apps.
+	LockIdentity(ctx context.Context, identityUUID string) error
 }
 
 // Identities is what the app service needs of internal/identity.
@@ -88,6 +91,13 @@ type Config struct {
 	Log        audit.Log
 	Now        func() time.Time
 	Rand       io.Reader
+	// Copies keeps copy sessions (the Store, when it does and this is nil).
+	Copies CopyStore
+	// Notifier tells the person of a copied app; without one, copying is off.
+	Notifier Notifier
+	// CopyWait is how long a copied app waits before it may be used
+	// ([DefaultCopyWait] when zero).
+	CopyWait time.Duration
 }
 
 // Service activates and authenticates apps.
@@ -98,6 +108,9 @@ type Service struct {
 	log        audit.Log
 	now        func() time.Time
 	rand       io.Reader
+	copies     CopyStore
+	notifier   Notifier
+	copyWait   time.Duration
 }
 
 // NewService returns a Service.
@@ -111,7 +124,17 @@ func NewService(c Config) (*Service, error) {
 	if c.Rand == nil {
 		c.Rand = rand.Reader
 	}
-	return &Service{store: c.Store, identities: c.Identities, approvals: c.Approvals, log: c.Log, now: c.Now, rand: c.Rand}, nil
+	if c.Copies == nil {
+		c.Copies, _ = c.Store.(CopyStore)
+	}
+	if c.CopyWait == 0 {
+		c.CopyWait = DefaultCopyWait
+	}
+	if c.CopyWait < 0 {
+		return nil, errors.New("app: the copy waiting period must not be negative")
+	}
+	return &Service{store: c.Store, identities: c.Identities, approvals: c.Approvals, log: c.Log, now: c.Now, rand: c.Rand,
+		copies: c.Copies, notifier: c.Notifier, copyWait: c.CopyWait}, nil
 }
 
 // NormalizeCode returns an activation code as it is hashed: upper case, without
@@ -170,7 +193,9 @@ func ActivationProofMessage(code, publicKeyB64 string) []byte {
 
 // Activate registers a device key with an activation code. publicKey is the
 // base64 SubjectPublicKeyInfo as sent; proof the key's signature over
-// [ActivationProofMessage]. The code is spent only when everything else holds.
+// [ActivationProofMessage]. The code is spent only when everything else holds;
+// the identity may then have at most [authenticator.MaxApps] apps
+// ([ErrTooManyApps]), however many codes are redeemed at once.
 func (s *Service) Activate(ctx context.Context, code, publicKey, name string, proof []byte, clientIP string) (*authenticator.Authenticator, *identity.Identity, error) {
 	now := s.now().UTC()
 	if n, err := s.store.CountInWindow(ctx, "activate:"+clientIP, activationWindow, now); err != nil {
@@ -206,24 +231,19 @@ func (s *Service) Activate(ctx context.Context, code, publicKey, name string, pr
 		if err != nil {
 			return err
 		}
+		// Under the identity's lock, so that codes redeemed at once cannot
+		// all pass the count of apps.
+		if err := s.store.LockIdentity(ctx, ac.Identity); err != nil {
+			return err
+		}
 		if id, err = s.identities.ByUUID(ctx, ac.Identity); err != nil {
 			return err
 		}
 		if id.State != identity.Active && id.State != identity.Pending {
 			return ErrIdentityNotActive
 		}
-		existing, err := s.store.AuthenticatorsOf(ctx, id.UUID)
-		if err != nil {
+		if err := s.countApps(ctx, id.UUID); err != nil {
 			return err
-		}
-		apps := 0
-		for _, a := range existing {
-			if a.Kind == authenticator.App && a.State != authenticator.Revoked {
-				apps++
-			}
-		}
-		if apps >= authenticator.MaxApps {
-			return ErrTooManyApps
 		}
 		dev = &authenticator.Authenticator{ID: uuid.NewString(), Identity: id.UUID, Kind: authenticator.App,
 			State: authenticator.Active, Name: name, Level: ac.Level, PublicKey: der, UsableFrom: now,

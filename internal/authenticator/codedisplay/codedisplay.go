@@ -79,6 +79,12 @@ func NewService(st Store, keys *pki.Keyring, log audit.Log, now func() time.Time
 
 func seedContext(serial string) string { return "otp-seed/" + serial }
 
+// SealSeed encrypts a token's seed for storage as [Service.Import] does, for
+// the bulk loader, which writes tokens without the service.
+func (s *Service) SealSeed(serial string, secret []byte) ([]byte, error) {
+	return s.keys.Seal(secret, seedContext(serial))
+}
+
 // Import adds the tokens of a vendor's PSKC file to the stock as kind, all or
 // none: a file with a serial already in stock, or a token that is not TOTP,
 // adds nothing.

@@ -98,6 +98,8 @@ var da = map[string]string{
 	"fail.fraud_reported.body":       "Du svarede i appen, at du ikke selv havde startet dette log-in. Vi har stoppet det og annulleret dine andre åbne anmodninger. Tror du, at en anden kender din adgangskode eller har adgang til dit MitID, så skift adgangskode og kontakt MitID-support.",
 	"fail.binding_failed.title":      "Appen kunne ikke forbindes til denne skærm",
 	"fail.binding_failed.body":       "QR-koden eller koden blev ikke genkendt for mange gange. Prøv igen, og scan QR-koden på denne side, eller skriv den kode, siden viser.",
+	"fail.app_not_usable_yet.title":  "Denne app kan ikke bruges endnu",
+	"fail.app_not_usable_yet.body":   "Appen, du svarede med, er for nylig tilføjet til dit MitID og kan bruges, når dens ventetid er gået. Brug en anden app eller metode, eller prøv igen senere.",
 	"fail.replaced.title":            "En nyere anmodning erstattede denne",
 	"fail.replaced.body":             "Der blev sendt en ny anmodning til din app, måske fra et andet vindue, så denne er stoppet. Brug det nyeste vindue, eller prøv igen her.",
 	"fail.cancelled.title":           "Log-in er annulleret",

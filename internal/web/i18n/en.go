@@ -99,6 +99,8 @@ var en = map[string]string{
 	"fail.fraud_reported.body":       "You answered in the app that you did not start this login. We stopped it and cancelled your other open requests. If you think someone else knows your password or can use your MitID, change your password and contact MitID support.",
 	"fail.binding_failed.title":      "The app could not be matched to this screen",
 	"fail.binding_failed.body":       "The QR code or the code was not recognised too many times. Try again, and scan the QR code on this page or enter the code it shows.",
+	"fail.app_not_usable_yet.title":  "This app cannot be used yet",
+	"fail.app_not_usable_yet.body":   "The app you answered with was added to your MitID recently and can be used once its waiting period is over. Use another app or method, or try again later.",
 	"fail.replaced.title":            "A newer request replaced this one",
 	"fail.replaced.body":             "A new request was sent to your app, perhaps from another window, so this one was stopped. Use the newest window, or try again here.",
 	"fail.cancelled.title":           "The login was cancelled",

@@ -163,7 +163,7 @@ func (p *Pages) submit(w http.ResponseWriter, r *http.Request) {
 // forward is back to the service provider or to support.
 var retryable = map[string]bool{
 	"flow_expired": true, "expired": true, "rejected": true, "binding_failed": true,
-	"replaced": true, "cancelled": true, "chip_blocked": true,
+	"replaced": true, "cancelled": true, "chip_blocked": true, "app_not_usable_yet": true,
 }
 
 // retry starts a new flow like the failed one (same service provider, level,

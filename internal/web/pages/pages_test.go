@@ -347,9 +347,9 @@ func TestFailurePages(t *testing.T) {
 	g := newRig(t)
 	b := g.browser(t)
 	codes := []string{"flow_expired", "expired", "rejected", "fraud_reported", "binding_failed", "replaced",
-		"cancelled", "identity_blocked", "level_not_reachable", "chip_blocked"}
+		"cancelled", "identity_blocked", "level_not_reachable", "chip_blocked", "app_not_usable_yet"}
 	retry := map[string]bool{"flow_expired": true, "expired": true, "rejected": true, "binding_failed": true,
-		"replaced": true, "cancelled": true, "chip_blocked": true}
+		"replaced": true, "cancelled": true, "chip_blocked": true, "app_not_usable_yet": true}
 	for _, lang := range i18n.Langs() {
 		n := namesIn[lang]
 		titles := map[string]bool{}

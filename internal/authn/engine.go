@@ -322,7 +322,11 @@ func (e *Engine) refresh(ctx context.Context, f *Flow) (*Flow, error) {
 // update runs change on f and writes f, in one transaction, and wakes the
 // flow's waiters after the commit.
 func (e *Engine) update(ctx context.Context, f *Flow, change func(ctx context.Context, f *Flow) error) error {
+	orig := *f
 	return e.store.InTx(ctx, func(ctx context.Context) error {
+		// A transaction retried after a conflict starts again from the flow
+		// as it was, not as the attempt before left it.
+		*f = orig
 		if err := change(ctx, f); err != nil {
 			return err
 		}
@@ -752,15 +756,29 @@ func (e *Engine) password(ctx context.Context, f *Flow, pw string) error {
 		}
 		return errorf(http.StatusUnauthorized, "wrong_password", "The password is wrong.")
 	}
-	if err := e.release(ctx, res); err != nil {
-		return err
-	}
-	return e.update(ctx, f, func(ctx context.Context, f *Flow) error {
+	// The attempt is given back and the flow moves on in one commit.
+	return e.releaseOnChange(ctx, res, e.update(ctx, f, func(ctx context.Context, f *Flow) error {
 		if f.State != StatePassword {
 			return ErrFlowChanged
 		}
+		if err := e.release(ctx, res); err != nil {
+			return err
+		}
 		return e.advance(ctx, f, FactorUse{Factor: FactorPassword})
-	})
+	}))
+}
+
+// releaseOnChange gives back a good attempt whose flow changed under it (a
+// cancel, another method in another tab) after the update that would have
+// released it with the flow's step was rolled back: a right answer never
+// counts towards a lockout.
+func (e *Engine) releaseOnChange(ctx context.Context, res reservation, err error) error {
+	if errors.Is(err, ErrFlowChanged) {
+		if rerr := e.release(ctx, res); rerr != nil {
+			return rerr
+		}
+	}
+	return err
 }
 
 // checkPassword waits for the address's turn (see [addrGate]), counts the
@@ -823,38 +841,40 @@ func (e *Engine) code(ctx context.Context, f *Flow, code string) error {
 	if err != nil {
 		return err
 	}
+	// The code is checked, its time step marked used, the attempt given back
+	// and the flow moved on, or the failure recorded, in one commit: the step
+	// is used only if the login goes on with it.
 	var passed *authenticator.Authenticator
-	for _, a := range tokens {
-		good, err := e.codes.Verify(ctx, a, code)
-		if err != nil {
-			return err
-		}
-		if good {
-			passed = a
-			break
-		}
-	}
-	if passed == nil {
-		err := e.update(ctx, f, func(ctx context.Context, f *Flow) error {
-			f.Error = "wrong_code"
-			return e.log.Record(ctx, audit.Event{Actor: actorOf(f), Action: "login.code_failed", Identity: f.Identity,
-				Details: map[string]string{"flow": f.ID, "kind": string(kind)}})
-		})
-		if err != nil {
-			return err
-		}
-		if until, _ := e.store.LockedUntil(ctx, key, e.now()); !until.IsZero() {
-			return lockedError("code_locked", what, until)
-		}
-		return errorf(http.StatusUnauthorized, "wrong_code", "The code is wrong, or it has been used. Press the button for a new code.")
-	}
-	if err := e.release(ctx, res); err != nil {
-		return err
-	}
-	return e.update(ctx, f, func(ctx context.Context, f *Flow) error {
+	err = e.releaseOnChange(ctx, res, e.update(ctx, f, func(ctx context.Context, f *Flow) error {
 		if f.State != StateCode {
 			return ErrFlowChanged
 		}
+		passed = nil
+		for _, a := range tokens {
+			good, err := e.codes.Verify(ctx, a, code)
+			if err != nil {
+				return err
+			}
+			if good {
+				passed = a
+				break
+			}
+		}
+		if passed == nil {
+			f.Error = "wrong_code"
+			return e.log.Record(ctx, audit.Event{Actor: actorOf(f), Action: "login.code_failed", Identity: f.Identity,
+				Details: map[string]string{"flow": f.ID, "kind": string(kind)}})
+		}
+		if err := e.release(ctx, res); err != nil {
+			return err
+		}
 		return e.advance(ctx, f, FactorUse{Factor: factor, Authenticator: passed.ID})
-	})
+	}))
+	if err != nil || passed != nil {
+		return err
+	}
+	if until, _ := e.store.LockedUntil(ctx, key, e.now()); !until.IsZero() {
+		return lockedError("code_locked", what, until)
+	}
+	return errorf(http.StatusUnauthorized, "wrong_code", "The code is wrong, or it has been used. Press the button for a new code.")
 }

@@ -195,6 +195,80 @@ func TestCodeDisplay(t *testing.T) {
 	})
 }
 
+// TestParallelSameCode: one code sent at once by several logins of the same
+// person passes exactly one of them (the time step is marked used in the
+// transaction that moves that flow on), on either database.
+func TestParallelSameCode(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, env storetest.Env) {
+		r := newRig(t, env, authn.DefaultLimits)
+		ctx := context.Background()
+		id := r.person(t, "twice.user", "den-rigtige-kode-42", nsis.Substantial)
+		_, secret, err := r.codes.NewSoftToken(ctx, id.UUID, authenticator.CodeDisplay, nsis.Substantial, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		type flow struct {
+			f     *authn.Flow
+			token string
+		}
+		flows := make([]flow, authn.DefaultLimits.CodeFailures)
+		for i := range flows {
+			f, token := r.start(t, "substantial")
+			r.step(t, f, token, authn.StepInput{Step: "identify", UserID: "twice.user", Method: "code_display"})
+			f, e := r.step(t, f, token, authn.StepInput{Step: "password", Password: "den-rigtige-kode-42"})
+			if e != nil || f.State != authn.StateCode {
+				t.Fatalf("password: %v %+v", f.State, e)
+			}
+			flows[i] = flow{f, token}
+		}
+		code := otp.TOTP{Secret: secret}.At(r.clock.Now())
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			answers = map[string]int{}
+		)
+		start := make(chan struct{})
+		for _, fl := range flows {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				f, err := r.engine.Step(ctx, fl.f.ID, fl.token, authn.StepInput{Step: "code", Code: code})
+				e, _ := authn.IsError(err)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case e != nil:
+					answers[e.Code]++
+				case err != nil:
+					answers[err.Error()]++
+				default:
+					answers[string(f.State)]++
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		t.Logf("%d logins with one code at once: %v", len(flows), answers)
+		if answers[string(authn.StateDone)] != 1 || answers["wrong_code"]+answers["code_locked"] != len(flows)-1 {
+			t.Fatalf("answers %v; want one login done and the others refused", answers)
+		}
+		// The flows that were refused are still waiting for a code, and a newer
+		// one passes.
+		r.clock.Add(30 * time.Second)
+		code = otp.TOTP{Secret: secret}.At(r.clock.Now())
+		passed := 0
+		for _, fl := range flows {
+			if f, e := r.step(t, fl.f, fl.token, authn.StepInput{Step: "code", Code: code}); e == nil && f.State == authn.StateDone {
+				passed++
+			}
+		}
+		if passed != 1 {
+			t.Fatalf("the next code passed %d waiting logins, want 1", passed)
+		}
+	})
+}
+
 // TestBadSteps: every malformed or out-of-turn step gets an error and changes nothing.
 func TestBadSteps(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, env storetest.Env) {

@@ -161,7 +161,7 @@ type Store interface {
 	BeginAuthRequest(ctx context.Context, id, flowID string) error
 	SetAuthRequestResult(ctx context.Context, id, identity string, r LoginResult) error
 	SaveAuthCode(ctx context.Context, id string, codeHash []byte) error
-	// ConsumeAuthCode returns the request of an unused code and marks it used, in one statement.
+	// ConsumeAuthCode returns the request of an unused code and removes it, in one statement.
 	ConsumeAuthCode(ctx context.Context, codeHash []byte) (*AuthRequest, error)
 	DeleteAuthRequest(ctx context.Context, id string) error
 

@@ -199,7 +199,13 @@ func (s storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	return s.p.store.SaveAuthCode(ctx, id, codeHash(code))
 }
 
+// DeleteAuthRequest is called by the token endpoint after the exchange, when
+// redeeming the code ([Store.ConsumeAuthCode]) has removed the request
+// already: a read then saves a write transaction, and its commit, per login.
 func (s storage) DeleteAuthRequest(ctx context.Context, id string) error {
+	if _, err := s.p.store.AuthRequest(ctx, id); errors.Is(err, ErrNotFound) {
+		return nil
+	}
 	return s.p.store.DeleteAuthRequest(ctx, id)
 }
 

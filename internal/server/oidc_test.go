@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,6 +244,56 @@ func TestOIDCCodeBinding(t *testing.T) {
 			t.Errorf("%s: the code still worked afterwards", tt.name)
 		}
 	}
+}
+
+// TestOIDCCodeRace: one code sent to the token endpoint by several requests at
+// once is exchanged by exactly one of them (RFC 6749, section 4.1.2), on
+// either database; the others get invalid_grant.
+func TestOIDCCodeRace(t *testing.T) {
+	eachEngine(t, func(t *testing.T, n *node) {
+		p := n.person(t, "code_display")
+		c := newRP(t, n, "demo", "demo-secret", "http://127.0.0.1:53117/callback")
+		q, _ := codeLogin(t, n, c, p, nil)
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {c.redirect},
+			"code_verifier": {c.verifier}}.Encode()
+		const racers = 6
+		statuses := make([]int, racers)
+		bodies := make([]map[string]any, racers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range racers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest(http.MethodPost, n.URL+"/oauth/token", strings.NewReader(form))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.SetBasicAuth(c.client, c.secret)
+				<-start
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return
+				}
+				defer resp.Body.Close()
+				statuses[i] = resp.StatusCode
+				json.NewDecoder(resp.Body).Decode(&bodies[i])
+			}()
+		}
+		close(start)
+		wg.Wait()
+		ok := 0
+		for i, st := range statuses {
+			switch {
+			case st == 200 && bodies[i]["id_token"] != nil:
+				ok++
+			case st == 400 && bodies[i]["error"] == "invalid_grant":
+			default:
+				t.Errorf("racer %d: %d %v", i, st, bodies[i])
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d of %d exchanges of one code got tokens, want 1: %v", ok, racers, statuses)
+		}
+	})
 }
 
 func TestOIDCAuthorizeErrors(t *testing.T) {

@@ -216,20 +216,19 @@ func (db *DB) SaveAuthCode(ctx context.Context, id string, codeHash []byte) erro
 	return nil
 }
 
-// ConsumeAuthCode implements [oidc.Store]: the code is marked used by one
-// conditional update, so two exchanges racing with one code cannot both get it.
+// ConsumeAuthCode implements [oidc.Store]: the request of an unused code is
+// removed and returned by one statement, so two exchanges racing with one
+// code cannot both get it, and nothing is left for the token endpoint's
+// clean-up to delete (one commit fewer per login).
 func (db *DB) ConsumeAuthCode(ctx context.Context, codeHash []byte) (*oidc.AuthRequest, error) {
 	var a *oidc.AuthRequest
 	err := db.InTx(ctx, func(ctx context.Context) error {
-		tx := db.runner(db.txFrom(ctx))
-		res, err := tx.ExecContext(ctx, "UPDATE oidc_auth_requests SET code_used = 1 WHERE code_hash = $1 AND code_used = 0", codeHash)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		var err error
+		a, err = scanAuthRequest(db.runner(db.txFrom(ctx)).QueryRowContext(ctx,
+			"DELETE FROM oidc_auth_requests WHERE code_hash = $1 AND code_used = 0 RETURNING "+authRequestColumns, codeHash))
+		if errors.Is(err, sql.ErrNoRows) {
 			return oidc.ErrCodeUsed
 		}
-		a, err = scanAuthRequest(tx.QueryRowContext(ctx, "SELECT "+authRequestColumns+" FROM oidc_auth_requests WHERE code_hash = $1", codeHash))
 		return err
 	})
 	if errors.Is(err, oidc.ErrCodeUsed) {

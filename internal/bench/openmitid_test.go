@@ -233,7 +233,7 @@ func TestCommitsPerLogin(t *testing.T) {
 	for _, tt := range []struct {
 		method string
 		max    int64
-	}{{bench.MethodApp, 9}, {bench.MethodCodeDisplay, 11}} {
+	}{{bench.MethodApp, 8}, {bench.MethodCodeDisplay, 10}} {
 		f, err := bench.NewOpenMitID(bench.OpenMitIDOptions{Server: base, Method: tt.method})
 		if err != nil {
 			t.Fatal(err)

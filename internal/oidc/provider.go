@@ -327,22 +327,48 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login/"+f.ID, http.StatusSeeOther)
 		return
 	}
-	if a.Result == nil {
-		if err := p.complete(ctx, a, f); err != nil {
-			var oe *oidc.Error
-			if errors.As(err, &oe) {
-				op.AuthRequestError(w, r, a, oe, p.op)
-				return
-			}
-			web.WriteInternal(w, r, p.logger, err)
+	if a.Result != nil {
+		// Finished before (a reload): op's callback answers, and refuses a
+		// second code.
+		http.Redirect(w, r, "/authorize/callback?id="+url.QueryEscape(a.ID), http.StatusFound)
+		return
+	}
+	code, err := op.BuildAuthRequestCode(a, p.op.Crypto())
+	if err != nil {
+		web.WriteInternal(w, r, p.logger, err)
+		return
+	}
+	if err := p.complete(ctx, a, f, code); err != nil {
+		var oe *oidc.Error
+		if errors.As(err, &oe) {
+			op.AuthRequestError(w, r, a, oe, p.op)
 			return
 		}
+		web.WriteInternal(w, r, p.logger, err)
+		return
 	}
-	http.Redirect(w, r, "/authorize/callback?id="+url.QueryEscape(a.ID), http.StatusFound)
+	p.respondWithCode(w, r, a, code)
 }
 
-// complete records a done flow's result on its authorization request.
-func (p *Provider) complete(ctx context.Context, a *AuthRequest, f *authn.Flow) error {
+// respondWithCode sends the browser back to the service provider with the
+// code (RFC 6749, section 4.1.2), as op's callback would: a redirect with the
+// code in the query or, if asked, the fragment (form_post is refused at
+// /authorize).
+func (p *Provider) respondWithCode(w http.ResponseWriter, r *http.Request, a *AuthRequest, code string) {
+	resp := &op.CodeResponseType{Code: code, State: a.GetState()}
+	u, err := op.AuthResponseURL(a.GetRedirectURI(), a.GetResponseType(), a.GetResponseMode(), resp, p.op.Encoder())
+	if err != nil {
+		op.AuthRequestError(w, r, a, err, p.op)
+		return
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+// complete records a done flow's result on its authorization request with
+// the code that will redeem it, in one transaction: the browser goes straight
+// back to the service provider, without a round trip through op's callback
+// and its commit of its own.
+func (p *Provider) complete(ctx context.Context, a *AuthRequest, f *authn.Flow, code string) error {
 	res, err := f.Result()
 	if err != nil {
 		return err
@@ -365,6 +391,9 @@ func (p *Provider) complete(ctx context.Context, a *AuthRequest, f *authn.Flow) 
 		AMR: res.AMR, AuthTime: res.AuthTime}
 	return p.store.InTx(ctx, func(ctx context.Context) error {
 		if err := p.store.SetAuthRequestResult(ctx, a.ID, res.Identity, r); err != nil {
+			return err
+		}
+		if err := p.store.SaveAuthCode(ctx, a.ID, codeHash(code)); err != nil {
 			return err
 		}
 		a.Result, a.Identity = &r, res.Identity
@@ -441,6 +470,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode}
+	d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFragment)}
 	d.IDTokenSigningAlgValuesSupported = []string{pki.RS256, pki.ES256}
 	b, err := json.Marshal(d)
 	if err != nil {

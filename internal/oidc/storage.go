@@ -73,6 +73,13 @@ func (s storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _
 	if req.ResponseType != oidc.ResponseTypeCode {
 		return nil, oidc.ErrInvalidRequest().WithDescription("only response_type=code is supported")
 	}
+	switch req.ResponseMode {
+	case "", oidc.ResponseModeQuery, oidc.ResponseModeFragment:
+	default:
+		// form_post would need a page that submits itself, which the strict
+		// Content-Security-Policy forbids; the error goes back by query.
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode must be query or fragment")
+	}
 	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
 		return nil, oidc.ErrInvalidScope().WithDescription("the scope must include openid: this is an OpenID provider")
 	}

@@ -296,6 +296,53 @@ func TestOIDCCodeRace(t *testing.T) {
 	})
 }
 
+// TestOIDCFinish: a done login goes straight back to the service provider
+// with its code (no hop through op's callback), a reload of the finish page
+// gives no second code, and response_mode=fragment puts the code in the
+// fragment.
+func TestOIDCFinish(t *testing.T) {
+	n := newNode(t, store.SQLite)
+	p := n.person(t, "code_display")
+	c := newRP(t, n, "demo", "demo-secret", "http://127.0.0.1:53117/callback")
+	f := c.begin(t, nil)
+	f.step(t, map[string]any{"step": "identify", "user_id": p.UserID, "method": "code_display"})
+	f.step(t, map[string]any{"step": "password", "password": p.Password})
+	f.step(t, map[string]any{"step": "code", "code": totp(t, p.TOTPSecret, n.clock.Now())})
+	status, loc, body := c.get(t, "/authorize/finish/"+f.ID)
+	u, _ := url.Parse(loc)
+	if status != http.StatusFound || !strings.HasPrefix(loc, c.redirect+"?") || u.Query().Get("code") == "" || u.Query().Get("state") != c.state {
+		t.Fatalf("finish: %d %s %s", status, loc, body)
+	}
+	code := u.Query().Get("code")
+	// A reload: no other code, and the first still works.
+	status, loc, _ = c.get(t, "/authorize/finish/"+f.ID)
+	for i := 0; status == http.StatusFound && !strings.HasPrefix(loc, c.redirect) && i < 3; i++ {
+		status, loc, _ = c.get(t, loc)
+	}
+	if u, _ := url.Parse(loc); u != nil && u.Query().Get("code") != "" {
+		t.Fatalf("a reload of the finish page gave another code: %d %s", status, loc)
+	}
+	if st, tok := c.exchange(t, code, nil); st != 200 || tok["id_token"] == nil {
+		t.Fatalf("exchange after a reload: %d %v", st, tok)
+	}
+
+	// The fragment, if asked for.
+	n.clock.Add(30 * time.Second) // a new code from the code display
+	f = c.begin(t, url.Values{"response_mode": {"fragment"}})
+	f.step(t, map[string]any{"step": "identify", "user_id": p.UserID, "method": "code_display"})
+	f.step(t, map[string]any{"step": "password", "password": p.Password})
+	f.step(t, map[string]any{"step": "code", "code": totp(t, p.TOTPSecret, n.clock.Now())})
+	status, loc, body = c.get(t, "/authorize/finish/"+f.ID)
+	u, _ = url.Parse(loc)
+	frag, _ := url.ParseQuery(u.Fragment)
+	if status != http.StatusFound || !strings.HasPrefix(loc, c.redirect+"#") || frag.Get("code") == "" || frag.Get("state") != c.state {
+		t.Fatalf("fragment finish: %d %s %s", status, loc, body)
+	}
+	if st, tok := c.exchange(t, frag.Get("code"), nil); st != 200 || tok["id_token"] == nil {
+		t.Fatalf("exchange of the fragment's code: %d %v", st, tok)
+	}
+}
+
 func TestOIDCAuthorizeErrors(t *testing.T) {
 	n := newNode(t, store.SQLite)
 	c := newRP(t, n, "demo", "demo-secret", "http://127.0.0.1:53117/callback")
@@ -331,6 +378,8 @@ func TestOIDCAuthorizeErrors(t *testing.T) {
 		{"token response", mutate(func(q url.Values) { q.Set("response_type", "token") }), ""},
 		{"long reference text", mutate(func(q url.Values) { q.Set("reference_text", strings.Repeat("x", 131)) }), "invalid_request"},
 		{"no openid scope", mutate(func(q url.Values) { q.Set("scope", "profile") }), "invalid_scope"},
+		{"form_post", mutate(func(q url.Values) { q.Set("response_mode", "form_post") }), "invalid_request"},
+		{"unknown response_mode", mutate(func(q url.Values) { q.Set("response_mode", "web_message") }), "invalid_request"},
 	}
 	for _, tt := range redirect {
 		status, loc, _ := c.get(t, tt.u)

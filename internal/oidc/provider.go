@@ -133,9 +133,8 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/userinfo", "/revoke", "/keys"} {
 		mux.Handle(path, p.whileAway(p.op, false))
 	}
-	for _, path := range []string{"/end_session", "/authorize/callback"} {
-		mux.Handle(path, p.whileAway(p.op, true))
-	}
+	// op's /authorize/callback is not mounted: finish answers with the code.
+	mux.Handle("/end_session", p.whileAway(p.op, true))
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
 	mux.Handle("/authorize", p.whileAway(http.HandlerFunc(p.authorize), true))
 	mux.Handle("POST "+PathPAR, p.whileAway(http.HandlerFunc(p.par), false))
@@ -327,15 +326,25 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login/"+f.ID, http.StatusSeeOther)
 		return
 	}
-	if a.Result != nil {
-		// Finished before (a reload): op's callback answers, and refuses a
-		// second code.
-		http.Redirect(w, r, "/authorize/callback?id="+url.QueryEscape(a.ID), http.StatusFound)
-		return
-	}
 	code, err := op.BuildAuthRequestCode(a, p.op.Crypto())
 	if err != nil {
 		web.WriteInternal(w, r, p.logger, err)
+		return
+	}
+	if a.Result != nil {
+		// Finished before: the browser reloaded, perhaps because the first
+		// answer never reached it. While the code is unredeemed it is
+		// replaced (the one before stops working); once redeemed, the request
+		// is gone and the lookup above has answered already.
+		if err := p.reissue(ctx, a, code); err != nil {
+			if errors.Is(err, ErrCodeUsed) {
+				errorPage(w, http.StatusBadRequest, "This login has been used already. Go back to the service provider and start again.")
+				return
+			}
+			web.WriteInternal(w, r, p.logger, err)
+			return
+		}
+		p.respondWithCode(w, r, a, code)
 		return
 	}
 	if err := p.complete(ctx, a, f, code); err != nil {
@@ -399,6 +408,17 @@ func (p *Provider) complete(ctx context.Context, a *AuthRequest, f *authn.Flow, 
 		a.Result, a.Identity = &r, res.Identity
 		return p.log.Record(ctx, audit.Event{Actor: audit.ActorIdentity(res.Identity), Action: "oidc.login_completed",
 			Identity: res.Identity, Details: map[string]string{"client": c.ID, "auth_request": a.ID, "loa": r.LoA}})
+	})
+}
+
+// reissue replaces a finished request's unredeemed code, audited.
+func (p *Provider) reissue(ctx context.Context, a *AuthRequest, code string) error {
+	return p.store.InTx(ctx, func(ctx context.Context) error {
+		if err := p.store.ReplaceAuthCode(ctx, a.ID, codeHash(code)); err != nil {
+			return err
+		}
+		return p.log.Record(ctx, audit.Event{Actor: audit.ActorIdentity(a.Identity), Action: "oidc.code_reissued",
+			Identity: a.Identity, Details: map[string]string{"client": a.ClientID, "auth_request": a.ID}})
 	})
 }
 

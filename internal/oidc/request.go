@@ -161,6 +161,9 @@ type Store interface {
 	BeginAuthRequest(ctx context.Context, id, flowID string) error
 	SetAuthRequestResult(ctx context.Context, id, identity string, r LoginResult) error
 	SaveAuthCode(ctx context.Context, id string, codeHash []byte) error
+	// ReplaceAuthCode gives a finished request whose code is unredeemed another
+	// code in place of the one before (the browser reloaded the finish page).
+	ReplaceAuthCode(ctx context.Context, id string, codeHash []byte) error
 	// ConsumeAuthCode returns the request of an unused code and removes it, in one statement.
 	ConsumeAuthCode(ctx context.Context, codeHash []byte) (*AuthRequest, error)
 	DeleteAuthRequest(ctx context.Context, id string) error

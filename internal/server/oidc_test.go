@@ -298,8 +298,8 @@ func TestOIDCCodeRace(t *testing.T) {
 
 // TestOIDCFinish: a done login goes straight back to the service provider
 // with its code (no hop through op's callback), a reload of the finish page
-// gives no second code, and response_mode=fragment puts the code in the
-// fragment.
+// before the exchange replaces the code and after it gives none, and
+// response_mode=fragment puts the code in the fragment.
 func TestOIDCFinish(t *testing.T) {
 	n := newNode(t, store.SQLite)
 	p := n.person(t, "code_display")
@@ -314,16 +314,27 @@ func TestOIDCFinish(t *testing.T) {
 		t.Fatalf("finish: %d %s %s", status, loc, body)
 	}
 	code := u.Query().Get("code")
-	// A reload: no other code, and the first still works.
+	// A reload (the first answer may never have reached the browser): a new
+	// code, and the one before stops working.
 	status, loc, _ = c.get(t, "/authorize/finish/"+f.ID)
-	for i := 0; status == http.StatusFound && !strings.HasPrefix(loc, c.redirect) && i < 3; i++ {
-		status, loc, _ = c.get(t, loc)
+	u, _ = url.Parse(loc)
+	second := u.Query().Get("code")
+	if status != http.StatusFound || !strings.HasPrefix(loc, c.redirect+"?") || second == "" || second == code {
+		t.Fatalf("a reload of the finish page: %d %s", status, loc)
 	}
-	if u, _ := url.Parse(loc); u != nil && u.Query().Get("code") != "" {
-		t.Fatalf("a reload of the finish page gave another code: %d %s", status, loc)
+	if st, body := c.exchange(t, code, nil); st != 400 || body["error"] != "invalid_grant" {
+		t.Fatalf("the replaced code: %d %v", st, body)
 	}
-	if st, tok := c.exchange(t, code, nil); st != 200 || tok["id_token"] == nil {
-		t.Fatalf("exchange after a reload: %d %v", st, tok)
+	if st, tok := c.exchange(t, second, nil); st != 200 || tok["id_token"] == nil {
+		t.Fatalf("exchange of the reissued code: %d %v", st, tok)
+	}
+	// Once redeemed, a reload gets a page, no code.
+	if status, loc, body = c.get(t, "/authorize/finish/"+f.ID); status != http.StatusBadRequest || loc != "" || !strings.Contains(body, "<h1>") {
+		t.Fatalf("a reload after the exchange: %d %s", status, loc)
+	}
+	// op's callback is not served: finish answers with the code itself.
+	if status, _, _ = c.get(t, "/authorize/callback?id=x"); status != http.StatusNotFound {
+		t.Errorf("/authorize/callback: %d, want 404", status)
 	}
 
 	// The fragment, if asked for.

@@ -204,6 +204,20 @@ func (db *DB) SetAuthRequestResult(ctx context.Context, id, identity string, r o
 	return nil
 }
 
+// ReplaceAuthCode implements [oidc.Store]: only a finished request whose
+// code has not been redeemed gets another, and the one before stops working.
+func (db *DB) ReplaceAuthCode(ctx context.Context, id string, codeHash []byte) error {
+	res, err := db.exec(ctx, "UPDATE oidc_auth_requests SET code_hash = $1 WHERE id = $2 AND code_hash IS NOT NULL AND code_used = 0 AND result <> ''",
+		codeHash, id)
+	if err != nil {
+		return db.wrap("replacing code", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return oidc.ErrCodeUsed
+	}
+	return nil
+}
+
 // SaveAuthCode implements [oidc.Store].
 func (db *DB) SaveAuthCode(ctx context.Context, id string, codeHash []byte) error {
 	res, err := db.exec(ctx, "UPDATE oidc_auth_requests SET code_hash = $1 WHERE id = $2 AND code_hash IS NULL", codeHash, id)

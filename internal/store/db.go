@@ -62,6 +62,8 @@ type DB struct {
 	// Prepared statements by pool and SQL text (SQLite only: its driver would
 	// parse every statement on every call; pgx caches its own).
 	stmts sync.Map // stmtKey → *sql.Stmt
+
+	clients clientCache
 }
 
 type stmtKey struct {

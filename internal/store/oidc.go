@@ -65,6 +65,8 @@ func (db *DB) InsertClient(ctx context.Context, c *oidc.Client) error {
 	if c.PublicSubject {
 		subject = "public"
 	}
+	db.forgetClient(ctx, c.ID)
+	defer db.forgetClient(ctx, c.ID)
 	_, err := db.exec(ctx, "INSERT INTO oidc_clients ("+clientColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		c.ID, c.Name, c.SecretHash, string(c.AuthMethod), c.JWKS, string(redirects), string(postLogout), c.BackchannelLogoutURI,
@@ -80,13 +82,25 @@ func (db *DB) InsertClient(ctx context.Context, c *oidc.Client) error {
 }
 
 // Client implements [oidc.Store].
+// Outside a transaction it may answer from memory, with what the database
+// held at most [clientTTL] ago.
 func (db *DB) Client(ctx context.Context, id string) (*oidc.Client, error) {
+	inTx := db.txFrom(ctx) != nil
+	read := time.Now()
+	if !inTx {
+		if c := db.clients.get(id, read); c != nil {
+			return c, nil
+		}
+	}
 	c, err := scanClient(db.q(ctx).QueryRowContext(ctx, "SELECT "+clientColumns+" FROM oidc_clients WHERE id = $1", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, oidc.ErrNotFound
 	}
 	if err != nil {
 		return nil, db.wrap("reading client", err)
+	}
+	if !inTx {
+		db.clients.put(c, read)
 	}
 	return c, nil
 }
@@ -111,6 +125,8 @@ func (db *DB) Clients(ctx context.Context) ([]*oidc.Client, error) {
 
 // DeleteClient implements [oidc.Store].
 func (db *DB) DeleteClient(ctx context.Context, id string) error {
+	db.forgetClient(ctx, id)
+	defer db.forgetClient(ctx, id)
 	res, err := db.exec(ctx, "DELETE FROM oidc_clients WHERE id = $1", id)
 	if err != nil {
 		return db.wrap("deleting client", err)

@@ -161,6 +161,8 @@ func (db *DB) UpdateClient(ctx context.Context, c *oidc.Client) error {
 	if c.PublicSubject {
 		subject = "public"
 	}
+	db.forgetClient(ctx, c.ID)
+	defer db.forgetClient(ctx, c.ID)
 	res, err := db.exec(ctx, `UPDATE oidc_clients SET name = $1, secret_hash = $2, auth_method = $3, jwks = $4,
 		redirect_uris = $5, post_logout_redirect_uris = $6, backchannel_logout_uri = $7, application_type = $8, loopback_any_port = $9,
 		scopes = $10, cpr_allowed = $11, pcode_allowed = $12, min_level = $13, id_token_alg = $14, subject_type = $15,

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openmitid/openmitid/internal/audit"
 	"github.com/openmitid/openmitid/internal/cpr"
 	"github.com/openmitid/openmitid/internal/emrtd/testchip"
 	"github.com/openmitid/openmitid/internal/identity"
@@ -140,6 +141,53 @@ func TestChipAuthenticationStart(t *testing.T) {
 		e.clock.Add(proofing.ChallengeTTL + time.Second)
 		if _, err := e.svc.StartChipAuthentication(ctx, late.Case.ID, late.Token, dg14); proofing.RefusalOf(err) != proofing.RefuseChallengeExpired {
 			t.Errorf("after the challenge expired: %v", err)
+		}
+	})
+}
+
+// TestReactivateByChipAuthentication: reactivation shares the checks, so
+// a passport without DG15 reactivates a blocked MitID by chip
+// authentication, and its clone does not.
+func TestReactivateByChipAuthentication(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, se storetest.Env) {
+		e, _ := reactEnv(t, se)
+		ctx := context.Background()
+		p := e.person(t, "Jens", "Lund", date(1975, 8, 9))
+		pp := passport(t, p, testchip.Options{ChipAuthentication: testchip.CA3DES, NoActiveAuthentication: true})
+		o, c, err := e.submitCA(t, pp, p.CPR, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		comp, _ := completion(t, c.ID, "jens.lund", "correct horse battery")
+		first, err := e.svc.Complete(ctx, c.ID, o.Token, comp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.identities.Transition(ctx, first.Identity.UUID, identity.Blocked, audit.ActorIdentity(first.Identity.UUID), "lost phone"); err != nil {
+			t.Fatal(err)
+		}
+		reactivate := func(pp *testchip.Passport) (*proofing.Case, error) {
+			o, err := e.svc.StartReactivation(ctx, "192.0.2.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, err := e.svc.StartChipAuthentication(ctx, o.Case.ID, o.Token, pp.Dump.Files["DG14"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub := submission(t, pp, o.Challenge, p.CPR)
+			if sub.ChipAuthentication, err = pp.AnswerChipAuthentication(req.MSE, req.GeneralAuthenticate, req.Command); err != nil {
+				t.Fatal(err)
+			}
+			return e.svc.SubmitPassport(ctx, o.Case.ID, o.Token, sub)
+		}
+		clone := passport(t, p, testchip.Options{ChipAuthentication: testchip.CA3DES, NoActiveAuthentication: true, CloneChip: true})
+		if _, err := reactivate(clone); proofing.RefusalOf(err) != proofing.RefuseChipAuthentication {
+			t.Errorf("a cloned chip reactivates: %v", err)
+		}
+		c, err = reactivate(pp)
+		if err != nil || c.State != proofing.Ready || !slices.ContainsFunc(c.Checks, func(ch proofing.Check) bool { return ch.Name == "chip_authentication" && ch.Passed }) {
+			t.Fatalf("reactivation: %+v, %v", c, err)
 		}
 	})
 }

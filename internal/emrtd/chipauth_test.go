@@ -249,3 +249,50 @@ func oldResponse(t *testing.T, sm *emrtd.SecureMessaging, data []byte) []byte {
 	t.Helper()
 	return emrtd.ProtectResponseBAC(sm, data, 0x9000)
 }
+
+// TestChipAuthenticationAES192And256: the longer AES keys, which testchip
+// does not make, with a DG14 written here; their KDF is SHA-256.
+func TestChipAuthenticationAES192And256(t *testing.T) {
+	d := sha256.Sum256([]byte("chip authentication key"))
+	key, err := emrtd.NewECChipKey("brainpoolP256r1", d[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dg1 := []byte("\x61\x5b\x5f\x1f\x58P<DNKJENSEN<<KAREN<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<")
+	for _, last := range []int{3, 4} {
+		protocol := asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 2, 2, 3, 2, last}
+		t.Run(protocol.String(), func(t *testing.T) {
+			dg14, err := emrtd.EncodeDG14(&emrtd.SecurityInfos{
+				ChipAuthentication: []emrtd.ChipAuthenticationInfo{{Protocol: protocol, Version: 1}},
+				ChipAuthenticationKeys: []emrtd.ChipAuthenticationPublicKeyInfo{
+					{Protocol: asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 2, 2, 1, 2}, PublicKey: key.Public().MarshalPKIX(false)},
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ca, err := emrtd.NewChipAuthentication(dg14)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ca.KeyID() != nil || !ca.Protocol().Equal(protocol) {
+				t.Errorf("key id %v, protocol %v", ca.KeyID(), ca.Protocol())
+			}
+			run, err := ca.Terminal(seed("aes"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 80 0A and the OID's 10 content bytes; no 84, as DG14 names no key.
+			if mse := run.MSE(); len(mse) != 12 || mse[0] != 0x80 || mse[1] != 10 {
+				t.Errorf("MSE:Set AT %x, want the protocol alone", mse)
+			}
+			resp, err := emrtd.AnswerChipAuthentication(key, dg14, run.MSE(), run.GeneralAuthenticate(), run.Command(), dg1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := run.VerifyResponse(resp, dg1); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -135,6 +135,10 @@ func (ca *ChipAuthentication) Protocol() asn1.ObjectIdentifier { return ca.proto
 // KeyID returns the chip's key identifier, or nil when DG14 names none.
 func (ca *ChipAuthentication) KeyID() *big.Int { return ca.keyID }
 
+// ChipPublicKey returns the chip's static public key, an uncompressed
+// point.
+func (ca *ChipAuthentication) ChipPublicKey() []byte { return ca.key.Point() }
+
 // CurveOID returns the named-curve OID of the chip's key.
 func (ca *ChipAuthentication) CurveOID() asn1.ObjectIdentifier { return ca.key.curve.OID }
 

@@ -49,8 +49,8 @@ type ChipAuthenticationRequest struct {
 // StartChipAuthentication makes the terminal's side of chip authentication
 // for the case that the token opens, with the chip's DG14, while the case
 // waits for its passport and its challenge lives. The terminal's ephemeral
-// key is derived from the service's chip authentication key, the case and
-// its challenge, so that nothing is stored and [Service.SubmitPassport]
+// key is derived from the service's chip authentication key, the case, its
+// challenge and the chip's key, so that nothing is stored and [Service.SubmitPassport]
 // derives it again; the app never learns it. DG14 is not trusted here:
 // passive authentication checks it with the submission, and a DG14 other
 // than the one submitted leads to other keys and a refusal.
@@ -93,10 +93,14 @@ func (s *Service) chipAuthentication(caseID string, challenge [emrtd.ChallengeSi
 }
 
 // terminalSeed is HMAC-SHA256 under the chip authentication key, in
-// counter mode, over a label, the case, its challenge and the curve, as
-// many bytes as the curve's scalar needs ([emrtd.ChipAuthentication.Terminal]
-// reduces them). A case's challenge is spent by its one submission, so a
-// terminal key serves one run.
+// counter mode, over a label, the case, its challenge, the curve and the
+// chip's public key, as many bytes as the curve's scalar needs
+// ([emrtd.ChipAuthentication.Terminal] reduces them). A case's challenge is
+// spent by its one submission, so a terminal key serves one run. The chip's
+// key is in because the DG14 asked about is the app's word until the
+// submission's passive authentication: with it, every key an app makes up
+// meets another terminal key, and the endpoint is no static Diffie-Hellman
+// oracle on the key that will check the genuine chip.
 func (s *Service) terminalSeed(caseID string, challenge [emrtd.ChallengeSize]byte, ca *emrtd.ChipAuthentication) []byte {
 	curve, err := asn1.Marshal(ca.CurveOID())
 	if err != nil {
@@ -112,6 +116,7 @@ func (s *Service) terminalSeed(caseID string, challenge [emrtd.ChallengeSize]byt
 		m.Write([]byte(caseID))
 		m.Write(challenge[:])
 		m.Write(curve)
+		m.Write(ca.ChipPublicKey())
 		out = m.Sum(out)
 	}
 	return out

@@ -117,6 +117,16 @@ func TestChipAuthenticationStart(t *testing.T) {
 			t.Errorf("asking twice gave another run (%v)", err)
 		}
 
+		// Another chip key, as an app may make up in DG14, meets another
+		// terminal key.
+		other14, err := testchip.NewPassport(testchip.Options{Surname: "Other", ChipAuthentication: testchip.CAAES128, NoActiveAuthentication: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err := e.svc.StartChipAuthentication(ctx, o.Case.ID, o.Token, other14.Dump.Files["DG14"]); err != nil || string(c.TerminalPublicKey) == string(a.TerminalPublicKey) {
+			t.Errorf("another chip key met the same terminal key (%v)", err)
+		}
+
 		// The answer to another case's run does not open this one.
 		other := e.start(t)
 		req, err := e.svc.StartChipAuthentication(ctx, other.Case.ID, other.Token, dg14)

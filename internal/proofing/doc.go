@@ -20,9 +20,9 @@
 //     key in DG15; or, for a chip without DG15, chip authentication (ICAO
 //     9303 part 11, section 6.2) with the key in DG14: the app asks for a
 //     run ([Service.StartChipAuthentication]), whose terminal key derives
-//     from the service's secret, the case and its challenge, and sends the
-//     chip's answer to a READ BINARY of DG1 under the session keys. A
-//     copied chip cannot answer either;
+//     from the service's secret, the case, its challenge and the chip's
+//     key, and sends the chip's answer to a READ BINARY of DG1 under the
+//     session keys. A copied chip cannot answer either;
 //  3. the scanned MRZ against DG1, the document's type (a passport) and its
 //     expiry;
 //  4. the person in the population register: the CPR number exists and the

@@ -274,8 +274,8 @@ func TestAdminCSCA(t *testing.T) {
 }
 
 // TestEnrolPassportChipAuthentication: a passport without DG15 enrols by
-// chip authentication through the built binary, and its cloned twin, whose
-// chip lacks DG14's private key, is refused.
+// chip authentication through the built binary, its cloned twin, whose
+// chip lacks DG14's private key, is refused, and reactivation takes one too.
 func TestEnrolPassportChipAuthentication(t *testing.T) {
 	dir := t.TempDir()
 	srv := enrolServer(t, dir)
@@ -327,5 +327,19 @@ func TestEnrolPassportChipAuthentication(t *testing.T) {
 				t.Fatalf("enrol-passport: %+v", r)
 			}
 		})
+	}
+	// The phone is lost; the MitID comes back by reactivation with a chip
+	// that does 3DES chip authentication.
+	if r := run("app", "block", "--state", "aes128.state", "--pin", "1234"); r.Code != 0 {
+		t.Fatalf("block: %+v", r)
+	}
+	if r := run("testdata", "passport", "--out", "ea3.json", "--name", "Ea Holm", "--birthdate", "1991-03-04",
+		"--face-out", "ea3.jpg", "--chip-authentication", "3des"); r.Code != 0 {
+		t.Fatalf("testdata passport: %+v", r)
+	}
+	r := run("app", "reactivate-passport", "--server", srv.URL, "--passport", "ea3.json", "--selfie", "ea3.jpg",
+		"--cpr", cprNo, "--pin", "5678", "--state", "new.state", "--wait", "30s")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Reactivated: user ID ea.holm") {
+		t.Fatalf("reactivate-passport: %+v", r)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"math/big"
 
 	"github.com/openmitid/openmitid/internal/emrtd/internal/ecmath"
@@ -168,7 +167,7 @@ func (ca *ChipAuthentication) Terminal(seed []byte) (*ChipAuthenticationRun, err
 }
 
 func (ca *ChipAuthentication) run(terminalPublic, k []byte) (*ChipAuthenticationRun, error) {
-	kEnc, kMac := caSessionKeys(k, ca.aes, ca.keyLen)
+	kEnc, kMac := caSessionKeys(k, ca.keyLen)
 	ch, err := newChannel(ca.aes, kEnc, kMac)
 	if err != nil {
 		return nil, err
@@ -232,15 +231,15 @@ func stdECDH(c *ecmath.Curve) ecdh.Curve {
 // caSessionKeys derives KSenc and KSmac from the shared secret by the key
 // derivation function of ICAO 9303 part 11, section 9.7.1: H(K || c) with c
 // a 32-bit counter, 1 for encryption and 2 for the MAC, SHA-1 for 3DES and
-// AES-128, SHA-256 for AES-192 and AES-256, cut to the key length. 3DES
-// parity bits are left as they come: DES ignores them.
-func caSessionKeys(k []byte, aes bool, keyLen int) (kEnc, kMac []byte) {
+// AES-128 (keys of 16 bytes), SHA-256 for AES-192 and AES-256, cut to the
+// key length. 3DES parity bits are left as they come: DES ignores them.
+func caSessionKeys(k []byte, keyLen int) (kEnc, kMac []byte) {
 	h := sha1.New
 	if keyLen > 16 {
 		h = sha256.New
 	}
 	derive := func(counter uint32) []byte {
-		hh := hash.Hash(h())
+		hh := h()
 		hh.Write(k)
 		hh.Write(binary.BigEndian.AppendUint32(nil, counter))
 		return hh.Sum(nil)[:keyLen]

@@ -67,7 +67,7 @@ func AnswerChipAuthentication(key *ChipKey, dg14, mse, generalAuthenticate, comm
 	if zx == nil {
 		return nil, fmt.Errorf("%w: the shared point is the point at infinity", ErrSecureMessaging)
 	}
-	kEnc, kMac := caSessionKeys(zx.FillBytes(make([]byte, c.ByteLen())), ca.aes, ca.keyLen)
+	kEnc, kMac := caSessionKeys(zx.FillBytes(make([]byte, c.ByteLen())), ca.keyLen)
 	ch, err := newChannel(ca.aes, kEnc, kMac)
 	if err != nil {
 		return nil, err

@@ -65,7 +65,7 @@ func TestKeyAgreementAppendixG1(t *testing.T) {
 	if err != nil || !bytes.Equal(k, shared) {
 		t.Fatalf("shared secret %x, %v; want %x", k, err, shared)
 	}
-	enc, mac := caSessionKeys(k, true, 16)
+	enc, mac := caSessionKeys(k, 16)
 	if !bytes.Equal(enc, ksEnc) || !bytes.Equal(mac, ksMac) {
 		t.Errorf("KSenc %x, KSmac %x; want %x, %x", enc, mac, ksEnc, ksMac)
 	}

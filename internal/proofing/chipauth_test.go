@@ -9,6 +9,7 @@ import (
 
 	"github.com/openmitid/openmitid/internal/audit"
 	"github.com/openmitid/openmitid/internal/cpr"
+	"github.com/openmitid/openmitid/internal/emrtd"
 	"github.com/openmitid/openmitid/internal/emrtd/testchip"
 	"github.com/openmitid/openmitid/internal/identity"
 	"github.com/openmitid/openmitid/internal/proofing"
@@ -18,7 +19,7 @@ import (
 // submitCA starts a case and submits pp as an app does for a chip without
 // DG15: it asks for chip authentication with DG14, lets the chip answer,
 // and sends the answer (unless answer is false).
-func (e *env) submitCA(t *testing.T, pp *testchip.Passport, n cpr.Number, answer bool) (*proofing.Opened, *proofing.Case, error) {
+func (e *env) submitCA(t *testing.T, pp *testchip.Passport, n cpr.Number, answer bool, edit ...func(*proofing.Submission)) (*proofing.Opened, *proofing.Case, error) {
 	t.Helper()
 	ctx := context.Background()
 	o := e.start(t)
@@ -32,6 +33,9 @@ func (e *env) submitCA(t *testing.T, pp *testchip.Passport, n cpr.Number, answer
 			t.Fatal(err)
 		}
 	}
+	for _, f := range edit {
+		f(sub)
+	}
 	c, err := e.svc.SubmitPassport(ctx, o.Case.ID, o.Token, sub)
 	return o, c, err
 }
@@ -44,22 +48,41 @@ func TestChipAuthentication(t *testing.T) {
 			name   string
 			opts   testchip.Options
 			answer bool
+			edit   func(*proofing.Submission)
 			want   *proofing.Refusal // nil: ready
 			checks []string
 		}{
-			{"3DES on brainpoolP256r1", testchip.Options{ChipAuthentication: testchip.CA3DES, NoActiveAuthentication: true}, true, nil,
+			{"3DES on brainpoolP256r1", testchip.Options{ChipAuthentication: testchip.CA3DES, NoActiveAuthentication: true}, true, nil, nil,
 				[]string{"passive_authentication", "chip_authentication", "mrz"}},
-			{"AES-128 on P-256", testchip.Options{ChipAuthentication: testchip.CAAES128, CACurve: testchip.ECDSAP256, NoActiveAuthentication: true}, true, nil,
+			{"AES-128 on P-256", testchip.Options{ChipAuthentication: testchip.CAAES128, CACurve: testchip.ECDSAP256, NoActiveAuthentication: true}, true, nil, nil,
 				[]string{"passive_authentication", "chip_authentication", "mrz"}},
-			{"a cloned chip", testchip.Options{ChipAuthentication: testchip.CAAES128, NoActiveAuthentication: true, CloneChip: true}, true,
+			{"a cloned chip", testchip.Options{ChipAuthentication: testchip.CAAES128, NoActiveAuthentication: true, CloneChip: true}, true, nil,
 				proofing.RefuseChipAuthentication, []string{"passive_authentication", "chip_authentication"}},
-			{"no answer", testchip.Options{ChipAuthentication: testchip.CAAES128, NoActiveAuthentication: true}, false,
+			{"no answer", testchip.Options{ChipAuthentication: testchip.CAAES128, NoActiveAuthentication: true}, false, nil,
 				proofing.RefuseNoActiveAuthentication, []string{"passive_authentication"}},
+			{"DG14 not sent", testchip.Options{ChipAuthentication: testchip.CAAES128, NoActiveAuthentication: true}, true,
+				func(s *proofing.Submission) { delete(s.Files, emrtd.DG14) }, proofing.RefuseChipIncomplete, []string{"passive_authentication"}},
+			{"an answer that is not the chip's", testchip.Options{ChipAuthentication: testchip.CA3DES, NoActiveAuthentication: true}, true,
+				func(s *proofing.Submission) { s.ChipAuthentication[len(s.ChipAuthentication)-3] ^= 1 },
+				proofing.RefuseChipAuthentication, []string{"passive_authentication", "chip_authentication"}},
+			{"an active authentication passport", testchip.Options{}, false, nil, nil,
+				[]string{"passive_authentication", "active_authentication", "mrz"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				p := e.person(t, "Karen", "Holm", date(1985, 3, 2))
 				pp := passport(t, p, tc.opts)
-				o, c, err := e.submitCA(t, pp, p.CPR, tc.answer)
+				var o *proofing.Opened
+				var c *proofing.Case
+				var err error
+				if tc.opts.NoActiveAuthentication {
+					var edit []func(*proofing.Submission)
+					if tc.edit != nil {
+						edit = append(edit, tc.edit)
+					}
+					o, c, err = e.submitCA(t, pp, p.CPR, tc.answer, edit...)
+				} else {
+					o, c, err = e.submit(t, pp, p.CPR)
+				}
 				var names []string
 				for _, ch := range c.Checks {
 					names = append(names, ch.Name)

@@ -212,8 +212,10 @@ func (s *Service) verify(ctx context.Context, caseID string, challenge [emrtd.Ch
 	}
 	if byCA {
 		switch {
-		case sub.Files[emrtd.DG14] == nil || !sodLists(sub.SOD, emrtd.DG14):
+		case !sodLists(sub.SOD, emrtd.DG14):
 			return v.fail("passive_authentication", RefuseNoActiveAuthentication, "the chip has neither DG15 nor DG14: it offers neither active nor chip authentication")
+		case sub.Files[emrtd.DG14] == nil:
+			return v.fail("passive_authentication", RefuseChipIncomplete, "%v was not sent", emrtd.DG14)
 		case s.caKey == nil:
 			return v.fail("passive_authentication", RefuseNoActiveAuthentication, "the chip has no DG15, and this server does not run chip authentication")
 		case len(sub.ChipAuthentication) == 0:

@@ -307,7 +307,7 @@ func TestEnrolPassportChipAuthentication(t *testing.T) {
 			if tt.clone != "" {
 				args = append(args, tt.clone)
 			}
-			if r := run(args...); r.Code != 0 {
+			if r := run(args...); r.Code != 0 || !strings.Contains(r.Stdout, "proves itself genuine by chip authentication (aes128)") {
 				t.Fatalf("testdata passport: %+v", r)
 			}
 			raw, err := os.ReadFile(filepath.Join(dir, "ea.json"))

@@ -113,8 +113,14 @@ func runTestdataPassport(args []string) error {
 	fmt.Printf("Wrote %s: passport %s of %s %s, born %s, expires %s.\n", *out, p.MRZ.DocumentNumber, p.MRZ.Surname, p.MRZ.GivenNames,
 		opts.BirthDate.Format(time.DateOnly), dateOf(p.MRZ))
 	fmt.Printf("Signed under %q (%s).\n", signer, trust)
-	if *clone {
+	switch {
+	case *clone && opts.ChipAuthentication != "":
+		fmt.Println("The chip is a copy: its chip-authentication key does not match DG14.")
+	case *clone:
 		fmt.Println("The chip is a copy: its active-authentication key does not match DG15.")
+	}
+	if opts.ChipAuthentication != "" {
+		fmt.Printf("The chip has no DG15: it proves itself genuine by chip authentication (%s), its key in ca_key.\n", opts.ChipAuthentication)
 	}
 	fmt.Printf("Wrote %s: the portrait in DG2 (JPEG).\n", *faceOut)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/asn1"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/openmitid/openmitid/internal/emrtd"
@@ -112,49 +113,50 @@ func TestChipAuthenticationRefusals(t *testing.T) {
 			// resp makes the chip's answer for the run that then checks it.
 			resp func(run *emrtd.ChipAuthenticationRun) []byte
 			dg1  []byte
+			says string
 		}{
 			{"tampered MAC", func(run *emrtd.ChipAuthenticationRun) []byte {
 				r := answer(run, run.Command())
 				r[len(r)-3] ^= 1
 				return r
-			}, dg1},
+			}, dg1, "MAC"},
 			{"tampered data", func(run *emrtd.ChipAuthenticationRun) []byte {
 				r := answer(run, run.Command())
 				r[4] ^= 1
 				return r
-			}, dg1},
+			}, dg1, "MAC"},
 			{"an answer to another run", func(run *emrtd.ChipAuthenticationRun) []byte {
 				other := startRun(t, p, seed("other"))
 				return answer(other, other.Command())
-			}, dg1},
-			{"an answer to a tampered command", func(run *emrtd.ChipAuthenticationRun) []byte {
+			}, dg1, "MAC"},
+			{"wrong status word: the chip refuses a tampered command", func(run *emrtd.ChipAuthenticationRun) []byte {
 				c := run.Command()
-				c[3] = 0x01 // P2: another offset, which the MAC no longer covers
+				c[3] = 0x01 // P2: another offset, which the MAC does not cover; the chip answers 6988 under the keys
 				return answer(run, c)
-			}, dg1},
+			}, dg1, "status 6988"},
 			{"DG1 differs", func(run *emrtd.ChipAuthenticationRun) []byte {
 				return answer(run, run.Command())
-			}, append([]byte{0x61, 0x5C}, bytes.Repeat([]byte{'X'}, 20)...)},
+			}, append([]byte{0x61, 0x5C}, bytes.Repeat([]byte{'X'}, 20)...), "not the start of DG1"},
 			{"an answer under the BAC session's keys", func(run *emrtd.ChipAuthenticationRun) []byte {
 				// What a chip that ignored MSE:Set would send: the old
 				// session's keys, at the old session's counter.
 				var enc, mac [16]byte
 				sm := emrtd.NewSecureMessaging(emrtd.BACKeys{Enc: enc, MAC: mac}, 41)
 				return oldResponse(t, sm, dg1[:16])
-			}, dg1},
-			{"no answer", func(run *emrtd.ChipAuthenticationRun) []byte { return nil }, dg1},
-			{"the status word alone", func(run *emrtd.ChipAuthenticationRun) []byte { return []byte{0x90, 0x00} }, dg1},
+			}, dg1, "MAC"},
+			{"no answer", func(run *emrtd.ChipAuthenticationRun) []byte { return nil }, dg1, "response of 0 bytes"},
+			{"the status word alone", func(run *emrtd.ChipAuthenticationRun) []byte { return []byte{0x90, 0x00} }, dg1, "with a two-byte status"},
 			{"status in clear differs", func(run *emrtd.ChipAuthenticationRun) []byte {
 				r := answer(run, run.Command())
 				r[len(r)-1] = 0x01
 				return r
-			}, dg1},
+			}, dg1, "in clear differs"},
 		} {
 			t.Run(string(ca)+"/"+tc.name, func(t *testing.T) {
 				run := startRun(t, p, seed("refusals"))
 				err := run.VerifyResponse(tc.resp(startRun(t, p, seed("refusals"))), tc.dg1)
-				if !errors.Is(err, emrtd.ErrChipAuthentication) {
-					t.Errorf("VerifyResponse = %v, want ErrChipAuthentication", err)
+				if !errors.Is(err, emrtd.ErrChipAuthentication) || !strings.Contains(err.Error(), tc.says) {
+					t.Errorf("VerifyResponse = %v, want ErrChipAuthentication saying %q", err, tc.says)
 				}
 			})
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/openmitid/openmitid/internal/authenticator/password"
 	"github.com/openmitid/openmitid/internal/cpr"
 	"github.com/openmitid/openmitid/internal/emrtd"
+	"github.com/openmitid/openmitid/internal/emrtd/testchip"
 	"github.com/openmitid/openmitid/internal/face"
 	"github.com/openmitid/openmitid/internal/identity"
 	"github.com/openmitid/openmitid/internal/notify"
@@ -111,12 +112,23 @@ func passportCommand(args []string, reactivate bool) error {
 	if err != nil {
 		return fmt.Errorf("%s: %s", *dumpFile, strings.TrimPrefix(err.Error(), "emrtd: "))
 	}
-	if dump.AAKey == nil {
+	// A chip without DG15 proves itself genuine by chip authentication
+	// (ICAO 9303 part 11, section 6.2) with the key of DG14 instead.
+	_, hasDG15 := dump.Files["DG15"]
+	var chipKey *emrtd.ChipKey
+	switch {
+	case !hasDG15 && dump.CAKey == nil:
+		return fmt.Errorf("%s has neither DG15 nor ca_key: the reference app needs the chip's chip authentication key to answer as the chip would", *dumpFile)
+	case !hasDG15:
+		if _, err := emrtd.ParseChipKey(dump.CAKey); err != nil {
+			return fmt.Errorf("%s: ca_key: %s", *dumpFile, strings.TrimPrefix(err.Error(), "emrtd: "))
+		}
+	case dump.AAKey == nil:
 		return fmt.Errorf("%s has no aa_key: the reference app needs the chip's key to answer the challenge as the chip would", *dumpFile)
-	}
-	chipKey, err := emrtd.ParseChipKey(dump.AAKey)
-	if err != nil {
-		return fmt.Errorf("%s: aa_key: %s", *dumpFile, strings.TrimPrefix(err.Error(), "emrtd: "))
+	default:
+		if chipKey, err = emrtd.ParseChipKey(dump.AAKey); err != nil {
+			return fmt.Errorf("%s: aa_key: %s", *dumpFile, strings.TrimPrefix(err.Error(), "emrtd: "))
+		}
 	}
 	selfie, err := readSmall(*selfieFile, face.MaxImageSize)
 	if err != nil {
@@ -140,14 +152,26 @@ func passportCommand(args []string, reactivate bool) error {
 	if err != nil {
 		return errors.New(forPerson(err))
 	}
-	// The chip signs the challenge (ICAO 9303 part 11, section 6.1); the
-	// reference app holds the synthetic chip's key to play it.
-	answer, err := emrtd.SignChallenge(rand.Reader, chipKey, dump.Files["DG14"], e.Challenge)
-	if err != nil {
-		return fmt.Errorf("answering the challenge with the chip's key: %s", strings.TrimPrefix(err.Error(), "emrtd: "))
+	passport := appclient.Passport{MRZ: dump.MRZ, Files: dump.Files, Selfie: selfie, CPR: *cprNo}
+	if chipKey != nil {
+		// The chip signs the challenge (ICAO 9303 part 11, section 6.1); the
+		// reference app holds the synthetic chip's key to play it.
+		if passport.ActiveAuthentication, err = emrtd.SignChallenge(rand.Reader, chipKey, dump.Files["DG14"], e.Challenge); err != nil {
+			return fmt.Errorf("answering the challenge with the chip's key: %s", strings.TrimPrefix(err.Error(), "emrtd: "))
+		}
+	} else {
+		// The server says what to send the chip; the synthetic chip answers
+		// with its chip authentication key, as a real one would over NFC.
+		run, err := e.ChipAuthentication(ctx, dump.Files["DG14"])
+		if err != nil {
+			return fmt.Errorf("refused: %s", forPerson(err))
+		}
+		if passport.ChipAuthentication, err = testchip.AnswerChipAuthentication(dump, run.MSE, run.GeneralAuthenticate, run.Command); err != nil {
+			return fmt.Errorf("answering chip authentication with the chip's key: %s", strings.TrimPrefix(err.Error(), "emrtd: "))
+		}
 	}
 	fmt.Printf("Read passport %s of %s %s.\n", printable(mrz.DocumentNumber), printable(mrz.Surname), printable(mrz.GivenNames))
-	st, err := e.SubmitPassport(ctx, appclient.Passport{MRZ: dump.MRZ, Files: dump.Files, ActiveAuthentication: answer, Selfie: selfie, CPR: *cprNo})
+	st, err := e.SubmitPassport(ctx, passport)
 	if err != nil {
 		return fmt.Errorf("refused: %s", forPerson(err))
 	}

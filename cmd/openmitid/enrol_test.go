@@ -272,3 +272,74 @@ func TestAdminCSCA(t *testing.T) {
 		t.Fatalf("audit: %+v", r)
 	}
 }
+
+// TestEnrolPassportChipAuthentication: a passport without DG15 enrols by
+// chip authentication through the built binary, its cloned twin, whose
+// chip lacks DG14's private key, is refused, and reactivation takes one too.
+func TestEnrolPassportChipAuthentication(t *testing.T) {
+	dir := t.TempDir()
+	srv := enrolServer(t, dir)
+	run := func(args ...string) testbin.Result { return testbin.Run(t, dir, nil, args...) }
+	enrol := func(passport, face, cprNo, userID, state string) testbin.Result {
+		return run("app", "enrol-passport", "--server", srv.URL, "--passport", passport, "--selfie", face, "--cpr", cprNo,
+			"--user-id", userID, "--password", "correct horse battery", "--pin", "1234", "--state", state, "--wait", "30s")
+	}
+
+	if r := run("testdata", "passport", "--out", "x.json", "--name", "Ea Holm", "--birthdate", "1990-01-02", "--face-out", "x.jpg",
+		"--chip-authentication", "rsa"); r.Code != 2 || !strings.Contains(r.Stderr, `--chip-authentication "rsa": want 3des or aes128`) {
+		t.Fatalf("a bad --chip-authentication: %+v", r)
+	}
+
+	cprNo := addPerson(t, srv.URL, "Ea Holm", "1991-03-04")
+	for _, tt := range []struct {
+		name, ca, clone string
+		wantCode        int
+		want            string
+	}{
+		// The clone comes first: its refusal leaves the person free to
+		// enrol with the genuine passport.
+		{"aes128 cloned", "aes128", "--clone-chip", 1, "chip_authentication_failed"},
+		{"aes128", "aes128", "", 0, "Enrolled: user ID ea.holm"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"testdata", "passport", "--out", "ea.json", "--name", "Ea Holm", "--birthdate", "1991-03-04",
+				"--face-out", "ea.jpg", "--chip-authentication", tt.ca, "--force"}
+			if tt.clone != "" {
+				args = append(args, tt.clone)
+			}
+			if r := run(args...); r.Code != 0 || !strings.Contains(r.Stdout, "proves itself genuine by chip authentication (aes128)") {
+				t.Fatalf("testdata passport: %+v", r)
+			}
+			raw, err := os.ReadFile(filepath.Join(dir, "ea.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dump struct {
+				Files map[string]string `json:"files"`
+				AAKey string            `json:"aa_key"`
+				CAKey string            `json:"ca_key"`
+			}
+			if err := json.Unmarshal(raw, &dump); err != nil || dump.Files["DG15"] != "" || dump.AAKey != "" || dump.CAKey == "" || dump.Files["DG14"] == "" {
+				t.Fatalf("a chip-authentication-only dump: %v %s", err, raw[:min(200, len(raw))])
+			}
+			r := enrol("ea.json", "ea.jpg", cprNo, "ea.holm", strings.ReplaceAll(tt.name, " ", "-")+".state")
+			if r.Code != tt.wantCode || !strings.Contains(r.Stdout+r.Stderr, tt.want) {
+				t.Fatalf("enrol-passport: %+v", r)
+			}
+		})
+	}
+	// The phone is lost; the MitID comes back by reactivation with a chip
+	// that does 3DES chip authentication.
+	if r := run("app", "block", "--state", "aes128.state", "--pin", "1234"); r.Code != 0 {
+		t.Fatalf("block: %+v", r)
+	}
+	if r := run("testdata", "passport", "--out", "ea3.json", "--name", "Ea Holm", "--birthdate", "1991-03-04",
+		"--face-out", "ea3.jpg", "--chip-authentication", "3des"); r.Code != 0 {
+		t.Fatalf("testdata passport: %+v", r)
+	}
+	r := run("app", "reactivate-passport", "--server", srv.URL, "--passport", "ea3.json", "--selfie", "ea3.jpg",
+		"--cpr", cprNo, "--pin", "5678", "--state", "new.state", "--wait", "30s")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Reactivated: user ID ea.holm") {
+		t.Fatalf("reactivate-passport: %+v", r)
+	}
+}

@@ -32,13 +32,14 @@ func runTestdata(args []string) error {
 }
 
 func runTestdataPassport(args []string) error {
-	fs := newFlags("testdata passport", `testdata passport --out DUMP --name "Given Family" --birthdate YYYY-MM-DD --face-out IMAGE [--rogue-csca] [--clone-chip] [--document-number N] [--nationality DNK] [--expiry YYYY-MM-DD] [--sex F|M|X] [--force]`)
+	fs := newFlags("testdata passport", `testdata passport --out DUMP --name "Given Family" --birthdate YYYY-MM-DD --face-out IMAGE [--rogue-csca] [--clone-chip] [--chip-authentication 3des|aes128] [--document-number N] [--nationality DNK] [--expiry YYYY-MM-DD] [--sex F|M|X] [--force]`)
 	out := fs.String("out", "", "the passport dump to write, JSON (required)")
 	name := fs.String("name", "", `the holder's name, given names first and the family name last: "Anna Marie Hansen" (required)`)
 	birth := fs.String("birthdate", "", "the holder's date of birth, YYYY-MM-DD (required)")
 	faceOut := fs.String("face-out", "", "where to write the portrait stored in DG2, JPEG (required)")
 	rogue := fs.Bool("rogue-csca", false, "sign with a CSCA nobody trusts (a forged passport)")
-	clone := fs.Bool("clone-chip", false, "store an active-authentication key that does not match DG15 (a copied chip)")
+	clone := fs.Bool("clone-chip", false, "store an active-authentication key that does not match DG15, and a chip-authentication key that does not match DG14 (a copied chip)")
+	chipAuth := fs.String("chip-authentication", "", "3des or aes128: a chip without DG15 that proves itself genuine by chip authentication with that protocol, its key in ca_key")
 	number := fs.String("document-number", "", "the document number, up to 9 letters and digits (default: made from the name)")
 	nationality := fs.String("nationality", "DNK", "the holder's nationality and the issuing state, ICAO three-letter code")
 	expiry := fs.String("expiry", "", "the date of expiry, YYYY-MM-DD (default 2035-06-30)")
@@ -56,6 +57,13 @@ func runTestdataPassport(args []string) error {
 	}
 	opts := testchip.Options{Surname: family, GivenNames: given, RogueCSCA: *rogue, CloneChip: *clone,
 		DocumentNumber: strings.ToUpper(*number), Nationality: strings.ToUpper(*nationality)}
+	switch ca := testchip.ChipAuthentication(strings.ToLower(*chipAuth)); ca {
+	case "":
+	case testchip.CA3DES, testchip.CAAES128:
+		opts.ChipAuthentication, opts.NoActiveAuthentication = ca, true
+	default:
+		return usageError{fmt.Sprintf("--chip-authentication %q: want 3des or aes128", *chipAuth)}
+	}
 	var err error
 	if opts.BirthDate, err = time.Parse(time.DateOnly, *birth); err != nil {
 		return usageError{fmt.Sprintf("--birthdate %q is not a date YYYY-MM-DD", *birth)}
@@ -105,8 +113,14 @@ func runTestdataPassport(args []string) error {
 	fmt.Printf("Wrote %s: passport %s of %s %s, born %s, expires %s.\n", *out, p.MRZ.DocumentNumber, p.MRZ.Surname, p.MRZ.GivenNames,
 		opts.BirthDate.Format(time.DateOnly), dateOf(p.MRZ))
 	fmt.Printf("Signed under %q (%s).\n", signer, trust)
-	if *clone {
+	switch {
+	case *clone && opts.ChipAuthentication != "":
+		fmt.Println("The chip is a copy: its chip-authentication key does not match DG14.")
+	case *clone:
 		fmt.Println("The chip is a copy: its active-authentication key does not match DG15.")
+	}
+	if opts.ChipAuthentication != "" {
+		fmt.Printf("The chip has no DG15: it proves itself genuine by chip authentication (%s), its key in ca_key.\n", opts.ChipAuthentication)
 	}
 	fmt.Printf("Wrote %s: the portrait in DG2 (JPEG).\n", *faceOut)
 	return nil

@@ -1,8 +1,10 @@
 package appapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +38,7 @@ const TokenHeader = "X-Enrolment-Token"
 func (a *Enrolment) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/v1/enrolments", a.start)
 	mux.HandleFunc("GET /app/v1/enrolments/{id}", a.state)
+	mux.HandleFunc("POST /app/v1/enrolments/{id}/chip-authentication", a.chipAuthentication)
 	mux.HandleFunc("POST /app/v1/enrolments/{id}/passport", a.passport)
 	mux.HandleFunc("POST /app/v1/enrolments/{id}/consent", a.consent)
 	mux.HandleFunc("POST /app/v1/enrolments/{id}/complete", a.complete)
@@ -205,6 +208,55 @@ func (a *Enrolment) passport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, a.view(st, lang(r)))
+}
+
+type chipAuthenticationRequest struct {
+	DG14 string `json:"dg14"`
+}
+
+type chipAuthenticationResponse struct {
+	Protocol            string `json:"protocol"`
+	KeyID               *int64 `json:"key_id,omitempty"`
+	TerminalPublicKey   []byte `json:"terminal_public_key"`
+	MSE                 []byte `json:"mse"`
+	GeneralAuthenticate []byte `json:"general_authenticate,omitempty"`
+	Command             []byte `json:"command"`
+}
+
+// chipAuthentication gives the app what to send a chip without DG15 so that
+// it proves itself genuine by chip authentication.
+func (a *Enrolment) chipAuthentication(w http.ResponseWriter, r *http.Request) {
+	if !a.available(w) {
+		return
+	}
+	body, ok := readBody(w, r, proofing.MaxChipAuthenticationBody)
+	if !ok {
+		return
+	}
+	var req chipAuthenticationRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		web.WriteError(w, http.StatusBadRequest, "bad_request", `The body must be {"dg14": "<base64>"}.`)
+		return
+	}
+	dg14, err := base64.StdEncoding.DecodeString(req.DG14)
+	if err != nil || len(dg14) == 0 {
+		web.WriteError(w, http.StatusBadRequest, "bad_request", "dg14 must be the chip's DG14 in standard base64.")
+		return
+	}
+	ca, err := a.Proofing.StartChipAuthentication(r.Context(), r.PathValue("id"), r.Header.Get(TokenHeader), dg14)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	resp := chipAuthenticationResponse{Protocol: ca.Protocol.String(), TerminalPublicKey: ca.TerminalPublicKey,
+		MSE: ca.MSE, GeneralAuthenticate: ca.GeneralAuthenticate, Command: ca.Command}
+	if ca.KeyID != nil && ca.KeyID.IsInt64() {
+		k := ca.KeyID.Int64()
+		resp.KeyID = &k
+	}
+	web.WriteJSON(w, http.StatusOK, resp)
 }
 
 type consentRequest struct {
@@ -380,6 +432,11 @@ func (a *Enrolment) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, proofing.ErrBadCPR):
 		web.WriteError(w, http.StatusBadRequest, "bad_cpr", msg("That is not a CPR number. A CPR number has 10 digits: DDMMYY-SSSS.",
 			"Det er ikke et CPR-nummer. Et CPR-nummer har 10 cifre: DDMMÅÅ-SSSS."))
+	case errors.Is(err, proofing.ErrChipAuthenticationUnavailable):
+		web.WriteError(w, http.StatusServiceUnavailable, "chip_authentication_unavailable", msg("This server cannot check a passport chip without active authentication.",
+			"Denne server kan ikke kontrollere en paschip uden aktiv autentifikation."))
+	case errors.Is(err, proofing.ErrNoChipAuthentication):
+		web.WriteError(w, http.StatusUnprocessableEntity, "chip_cannot_prove_genuine", proofing.RefuseNoActiveAuthentication.Message(l))
 	case errors.Is(err, proofing.ErrBadSubmission):
 		web.WriteError(w, http.StatusBadRequest, "bad_request", strings.TrimPrefix(err.Error(), "proofing: "))
 	case errors.Is(err, proofing.ErrAlreadySubmitted):

@@ -14,6 +14,11 @@
 //   - passive authentication, [PassiveAuthenticate] (part 11, section 5.1,
 //     and part 12), against a [TrustList] of CSCA certificates;
 //   - active authentication, [ActiveAuthenticate] (part 11, section 6.1);
+//   - chip authentication with ECDH keys, [NewChipAuthentication] (part 11,
+//     section 6.2; BSI TR-03110): the server stays inside the app's session
+//     with the chip by handing it a READ BINARY already protected under the
+//     new session keys, with 3DES or AES secure messaging (section 9.8;
+//     AES-CMAC of RFC 4493), and checks the chip's protected answer;
 //   - CSCA trust anchors from PEM, DER or an ICAO master list, [ParseCSCAs]
 //     and [ParseMasterList] (part 12, section 9);
 //   - the passport dump of CONTRACT.md, [ParseDump], and names written for
@@ -23,9 +28,9 @@
 // project's demo PKI ([DemoPKI], [DemoTrustList]), whose private keys are
 // public: trust it only in --demo mode.
 //
-// Not implemented: PACE and AES secure messaging (the app talks to the chip;
-// the server only receives files), chip authentication (it needs the server
-// inside the app's session with the chip), BER indefinite-length encodings in
+// Not implemented: PACE (the app talks to the chip; the server only receives
+// files), chip authentication with Diffie-Hellman over a finite field
+// (id-PK-DH), BER indefinite-length encodings in
 // the SOD (DER only), and the transliteration of non-Latin scripts.
 //
 // Certificates are parsed by this package rather than crypto/x509 because

@@ -25,21 +25,24 @@ const (
 // Dump is a chip as an app read it, in the JSON of CONTRACT.md
 // (`openmitid testdata passport`):
 //
-//	{"mrz": "...", "files": {"DG1": "<base64>", "DG2": ..., "SOD": ...}, "aa_key": "<base64>"}
+//	{"mrz": "...", "files": {"DG1": "<base64>", "DG2": ..., "SOD": ...}, "aa_key": "<base64>", "ca_key": "<base64>"}
 //
 // Files are keyed "DG1" to "DG16" and "SOD"; any may be missing where a chip
-// lacks it. AAKey is the active authentication private key, PKCS #8 DER,
+// lacks it. AAKey is the active authentication private key and CAKey the
+// chip authentication private key (the one of DG14), both PKCS #8 DER,
 // which only synthetic passports carry (see [ChipKey]).
 type Dump struct {
 	MRZ   string
 	Files map[string][]byte
 	AAKey []byte
+	CAKey []byte
 }
 
 type dumpJSON struct {
 	MRZ   string            `json:"mrz"`
 	Files map[string]string `json:"files"`
 	AAKey string            `json:"aa_key,omitempty"`
+	CAKey string            `json:"ca_key,omitempty"`
 }
 
 // ParseDump reads a passport dump, refusing more than [MaxDumpSize] bytes
@@ -87,6 +90,11 @@ func ParseDump(r io.Reader) (*Dump, error) {
 			return nil, fmt.Errorf("%w: aa_key is not base64: %v", ErrMalformedDump, err)
 		}
 	}
+	if j.CAKey != "" {
+		if d.CAKey, err = base64.StdEncoding.DecodeString(j.CAKey); err != nil {
+			return nil, fmt.Errorf("%w: ca_key is not base64: %v", ErrMalformedDump, err)
+		}
+	}
 	return d, nil
 }
 
@@ -98,6 +106,9 @@ func (d *Dump) Marshal() ([]byte, error) {
 	}
 	if d.AAKey != nil {
 		j.AAKey = base64.StdEncoding.EncodeToString(d.AAKey)
+	}
+	if d.CAKey != nil {
+		j.CAKey = base64.StdEncoding.EncodeToString(d.CAKey)
 	}
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {

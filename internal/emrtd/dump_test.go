@@ -13,7 +13,7 @@ import (
 )
 
 func TestDumpRoundTrip(t *testing.T) {
-	d := &emrtd.Dump{MRZ: specimenTD3, Files: map[string][]byte{"DG1": {0x61, 0}, "SOD": {0x77, 0}, "DG15": {0x6F, 0}}, AAKey: []byte{1, 2}}
+	d := &emrtd.Dump{MRZ: specimenTD3, Files: map[string][]byte{"DG1": {0x61, 0}, "SOD": {0x77, 0}, "DG15": {0x6F, 0}}, AAKey: []byte{1, 2}, CAKey: []byte{3}}
 	b, err := d.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -22,7 +22,7 @@ func TestDumpRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.MRZ != d.MRZ || !bytes.Equal(back.AAKey, d.AAKey) || !bytes.Equal(back.SOD(), d.Files["SOD"]) ||
+	if back.MRZ != d.MRZ || !bytes.Equal(back.AAKey, d.AAKey) || !bytes.Equal(back.CAKey, d.CAKey) || !bytes.Equal(back.SOD(), d.Files["SOD"]) ||
 		strings.Join(back.Names(), ",") != "DG1,DG15,SOD" || len(back.DataGroups()) != 2 {
 		t.Errorf("round trip = %+v", back)
 	}
@@ -48,6 +48,7 @@ func TestParseDumpRejects(t *testing.T) {
 		"DG0":              `{"mrz":"","files":{"DG0":""}}`,
 		"bad base64":       `{"mrz":"","files":{"DG1":"!!"}}`,
 		"bad aa_key":       `{"mrz":"","files":{},"aa_key":"!!"}`,
+		"bad ca_key":       `{"mrz":"","files":{},"ca_key":"!!"}`,
 		"two objects":      `{"mrz":"","files":{}} {}`,
 		"file over limit":  fmt.Sprintf(`{"mrz":"","files":{"DG2":%q}}`, big),
 		"files not object": `{"mrz":"","files":[]}`,

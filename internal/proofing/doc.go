@@ -14,9 +14,15 @@
 //
 //  1. passive authentication of the files against the CSCA trust list
 //     (the SOD's signature, the document signer's chain and validity, every
-//     data group's hash), with DG1, DG2 and DG15 present;
+//     data group's hash), with DG1 and DG2 present, and DG15 where the
+//     SOD lists it;
 //  2. active authentication of the answer against the challenge, with the
-//     key in DG15: a copied chip cannot answer;
+//     key in DG15; or, for a chip without DG15, chip authentication (ICAO
+//     9303 part 11, section 6.2) with the key in DG14: the app asks for a
+//     run ([Service.StartChipAuthentication]), whose terminal key derives
+//     from the service's secret, the case, its challenge and the chip's
+//     key, and sends the chip's answer to a READ BINARY of DG1 under the
+//     session keys. A copied chip cannot answer either;
 //  3. the scanned MRZ against DG1, the document's type (a passport) and its
 //     expiry;
 //  4. the person in the population register: the CPR number exists and the

@@ -142,7 +142,7 @@ func newEnv(t *testing.T, se storetest.Env) *env {
 	}
 	if e.svc, err = proofing.NewService(proofing.Config{Store: se.DB, Identities: e.identities, Approvals: e.approvals,
 		Register: e.register, Faces: e.faces, Trust: trustFunc(func() *emrtd.TrustList { return e.trust.tl }), Keys: se.Keys,
-		Log: se.DB, Now: e.clock.Now, Rand: e.rand}); err != nil {
+		Log: se.DB, Now: e.clock.Now, Rand: e.rand, ChipAuthenticationKey: caKey(t, se)}); err != nil {
 		t.Fatal(err)
 	}
 	e.approvals.Handle(approval.KindConsent, e.svc)
@@ -183,6 +183,9 @@ func submission(t *testing.T, pp *testchip.Passport, challenge [8]byte, n cpr.Nu
 	t.Helper()
 	sub := &proofing.Submission{MRZ: pp.Dump.MRZ, Files: pp.Dump.DataGroups(), SOD: pp.Dump.SOD(), Selfie: pp.Face,
 		SelfieType: "image/jpeg", CPR: n}
+	if pp.Dump.AAKey == nil {
+		return sub // a chip-authentication-only chip: see chipauth_test.go
+	}
 	key, err := emrtd.ParseChipKey(pp.Dump.AAKey)
 	if err != nil {
 		t.Fatal(err)
@@ -275,3 +278,14 @@ func (e *env) answer(t *testing.T, g guardianApp, approvalID, code string, decis
 }
 
 var _ io.Reader = (*scriptedRand)(nil)
+
+// caKey is the service's chip authentication key, kept under the KEK as
+// the server keeps it.
+func caKey(t *testing.T, se storetest.Env) []byte {
+	t.Helper()
+	k, err := se.Keys.Secret(context.Background(), se.DB, "chip-authentication", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

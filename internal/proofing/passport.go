@@ -83,7 +83,7 @@ func (s *Service) SubmitPassport(ctx context.Context, id, token string, sub *Sub
 	if err != nil {
 		return nil, err
 	}
-	v := s.verify(ctx, challenge, sub, reactivate)
+	v := s.verify(ctx, c.ID, challenge, sub, reactivate)
 	if errors.Is(v.err, context.Canceled) && ctx.Err() != nil {
 		// The app went away; the case expires as checking.
 		return nil, v.err
@@ -180,7 +180,7 @@ func (s *Service) seal(caseID string, im *Images) (*Images, error) {
 
 // verify runs the checks of the package documentation in order, stopping at
 // the first that fails.
-func (s *Service) verify(ctx context.Context, challenge [emrtd.ChallengeSize]byte, sub *Submission, reactivate bool) *verdict {
+func (s *Service) verify(ctx context.Context, caseID string, challenge [emrtd.ChallengeSize]byte, sub *Submission, reactivate bool) *verdict {
 	v := &verdict{}
 	now := s.now()
 	scanned, err := emrtd.ParseMRZ(sub.MRZ)
@@ -199,22 +199,52 @@ func (s *Service) verify(ctx context.Context, challenge [emrtd.ChallengeSize]byt
 	if err != nil {
 		return v.fail("passive_authentication", passiveRefusal(err), "%v", err)
 	}
+	// A chip proves itself genuine by active authentication when the SOD
+	// lists DG15, or else by chip authentication with DG14's key.
+	byCA := !sodLists(sub.SOD, emrtd.DG15)
 	for _, dg := range []emrtd.DG{emrtd.DG1, emrtd.DG2, emrtd.DG15} {
 		if _, ok := sub.Files[dg]; !ok {
-			if dg == emrtd.DG15 && !sodLists(sub.SOD, dg) {
-				return v.fail("passive_authentication", RefuseNoActiveAuthentication, "the chip has no DG15: it offers no active authentication")
+			if dg == emrtd.DG15 && byCA {
+				continue
 			}
 			return v.fail("passive_authentication", RefuseChipIncomplete, "%v was not sent", dg)
+		}
+	}
+	if byCA {
+		switch {
+		case !sodLists(sub.SOD, emrtd.DG14):
+			return v.fail("passive_authentication", RefuseNoActiveAuthentication, "the chip has neither DG15 nor DG14: it offers neither active nor chip authentication")
+		case sub.Files[emrtd.DG14] == nil:
+			return v.fail("passive_authentication", RefuseChipIncomplete, "%v was not sent", emrtd.DG14)
+		case s.caKey == nil:
+			return v.fail("passive_authentication", RefuseNoActiveAuthentication, "the chip has no DG15, and this server does not run chip authentication")
+		case len(sub.ChipAuthentication) == 0:
+			return v.fail("passive_authentication", RefuseNoActiveAuthentication, "the chip has no DG15, and the app sent no chip authentication")
 		}
 	}
 	v.check("passive_authentication", true, "document signer %q (%s), CSCA %q; %s of %s", res.DocumentSigner.Subject,
 		res.SignatureAlgorithm, res.CSCA.Subject, res.HashAlgorithm, dgList(res.Verified))
 
-	// 2. Active authentication against the challenge of this case.
-	if err := emrtd.ActiveAuthenticate(sub.Files[emrtd.DG15], sub.Files[emrtd.DG14], challenge, sub.ActiveAuthentication); err != nil {
-		return v.fail("active_authentication", RefuseChipAuthentication, "%v", err)
+	// 2. Active authentication against the challenge of this case, or chip
+	// authentication with the terminal key of this case.
+	if byCA {
+		run, ca, err := s.chipAuthentication(caseID, challenge, sub.Files[emrtd.DG14])
+		if errors.Is(err, ErrNoChipAuthentication) {
+			return v.fail("chip_authentication", RefuseNoActiveAuthentication, "%v", err)
+		}
+		if err == nil {
+			err = run.VerifyResponse(sub.ChipAuthentication, sub.Files[emrtd.DG1])
+		}
+		if err != nil {
+			return v.fail("chip_authentication", RefuseChipAuthentication, "%v", err)
+		}
+		v.check("chip_authentication", true, "the chip answered under session keys agreed with the key in DG14 (%v)", ca.Protocol())
+	} else {
+		if err := emrtd.ActiveAuthenticate(sub.Files[emrtd.DG15], sub.Files[emrtd.DG14], challenge, sub.ActiveAuthentication); err != nil {
+			return v.fail("active_authentication", RefuseChipAuthentication, "%v", err)
+		}
+		v.check("active_authentication", true, "the chip answered the challenge with the key in DG15")
 	}
-	v.check("active_authentication", true, "the chip answered the challenge with the key in DG15")
 
 	// 3. The document: the printed MRZ is the chip's, a passport, valid.
 	chip, err := emrtd.ParseDG1(sub.Files[emrtd.DG1])

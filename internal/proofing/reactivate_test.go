@@ -34,7 +34,7 @@ func reactEnv(t *testing.T, se storetest.Env) (*env, *notify.Service) {
 	}
 	if e.svc, err = proofing.NewService(proofing.Config{Store: se.DB, Identities: e.identities, Approvals: e.approvals,
 		Register: e.register, Faces: e.faces, Trust: trustFunc(func() *emrtd.TrustList { return e.trust.tl }), Keys: se.Keys,
-		Log: se.DB, Now: e.clock.Now, Rand: e.rand, Notifier: out}); err != nil {
+		Log: se.DB, Now: e.clock.Now, Rand: e.rand, Notifier: out, ChipAuthenticationKey: caKey(t, se)}); err != nil {
 		t.Fatal(err)
 	}
 	return e, out

@@ -1,6 +1,7 @@
 package proofing
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -93,6 +94,11 @@ type Config struct {
 	// is off.
 	Reactivations ReactivationStore
 	Notifier      Notifier
+	// ChipAuthenticationKey, at least 32 secret bytes kept under the KEK
+	// (pki.Keyring.Secret), makes each case's terminal key for chip
+	// authentication (see [Service.StartChipAuthentication]). Without it,
+	// chip authentication is off and a passport without DG15 is refused.
+	ChipAuthenticationKey []byte
 }
 
 // Service runs enrolment cases.
@@ -112,6 +118,7 @@ type Service struct {
 
 	reactivations ReactivationStore
 	notifier      Notifier
+	caKey         []byte
 }
 
 // NewService returns a Service. Register it as the approval service's
@@ -120,6 +127,9 @@ func NewService(c Config) (*Service, error) {
 	if c.Store == nil || c.Identities == nil || c.Approvals == nil || c.Register == nil || c.Faces == nil ||
 		c.Trust == nil || c.Keys == nil || c.Log == nil {
 		return nil, errors.New("proofing: NewService needs a store, identities, approvals, a register, a face verifier, a trust list, keys and an audit log")
+	}
+	if c.ChipAuthenticationKey != nil && len(c.ChipAuthenticationKey) < 32 {
+		return nil, fmt.Errorf("proofing: a chip authentication key of %d bytes; want at least 32", len(c.ChipAuthenticationKey))
 	}
 	if c.IAL == nsis.None {
 		c.IAL = nsis.Substantial
@@ -141,7 +151,7 @@ func NewService(c Config) (*Service, error) {
 	}
 	return &Service{store: c.Store, identities: c.Identities, approvals: c.Approvals, register: c.Register, faces: c.Faces,
 		trust: c.Trust, keys: c.Keys, log: c.Log, ial: c.IAL, reviewTTL: c.ReviewTTL, now: c.Now, rand: c.Rand,
-		reactivations: c.Reactivations, notifier: c.Notifier}, nil
+		reactivations: c.Reactivations, notifier: c.Notifier, caKey: bytes.Clone(c.ChipAuthenticationKey)}, nil
 }
 
 // IAL returns the level identities enrolled by passport get.

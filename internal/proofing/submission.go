@@ -22,9 +22,12 @@ type Submission struct {
 	SOD   []byte
 	// ActiveAuthentication is the chip's answer to the case's challenge.
 	ActiveAuthentication []byte
-	Selfie               []byte
-	SelfieType           string     // from the image's own header: "image/jpeg" or "image/png"
-	CPR                  cpr.Number // as the person typed it; zero for a person without CPR
+	// ChipAuthentication is the chip's raw response APDU to the command of
+	// [Service.StartChipAuthentication], for a chip without DG15.
+	ChipAuthentication []byte
+	Selfie             []byte
+	SelfieType         string     // from the image's own header: "image/jpeg" or "image/png"
+	CPR                cpr.Number // as the person typed it; zero for a person without CPR
 }
 
 // Limits of a submission. The chip's files are bounded as a passport dump's
@@ -49,6 +52,7 @@ type submissionJSON struct {
 	MRZ                  string            `json:"mrz"`
 	Files                map[string]string `json:"files"`
 	ActiveAuthentication string            `json:"active_authentication"`
+	ChipAuthentication   string            `json:"chip_authentication"`
 	Selfie               string            `json:"selfie"`
 	CPR                  string            `json:"cpr"`
 }
@@ -56,14 +60,17 @@ type submissionJSON struct {
 // ParseSubmission decodes a submission's JSON body:
 //
 //	{"mrz": "P<DNK…", "files": {"DG1": "<base64>", …, "SOD": "<base64>"},
-//	 "active_authentication": "<base64>", "selfie": "<base64>", "cpr": "DDMMYY-SSSS"}
+//	 "active_authentication": "<base64>", "chip_authentication": "<base64>",
+//	 "selfie": "<base64>", "cpr": "DDMMYY-SSSS"}
 //
 // It refuses, with an error wrapping [ErrBadSubmission] that names the field:
 // a body over [MaxSubmission] bytes, anything but one JSON object, unknown
 // fields, file names other than DG1 to DG16 and SOD, a file over
 // [emrtd.MaxDumpFileSize] (checked before it is decoded) or files over
-// [emrtd.MaxDumpSize] in all, bad base64 (standard alphabet), a missing SOD,
-// MRZ or answer, an MRZ over 128 characters and an answer over 1024 bytes.
+// [emrtd.MaxDumpSize] in all, bad base64 (standard alphabet), a missing SOD
+// or MRZ, neither answer (active_authentication or chip_authentication), an
+// MRZ over 128 characters, an active authentication answer over 1024 bytes
+// and a chip authentication answer over 512.
 // A malformed CPR number wraps [ErrBadCPR]; an empty one is none. A selfie
 // that is not a usable image wraps [ErrBadSelfie]. On error it returns nil.
 func ParseSubmission(body []byte) (*Submission, error) {
@@ -115,8 +122,11 @@ func ParseSubmission(body []byte) (*Submission, error) {
 	if s.ActiveAuthentication, err = decodeB64("active_authentication", j.ActiveAuthentication, maxAASignature); err != nil {
 		return nil, err
 	}
-	if len(s.ActiveAuthentication) == 0 {
-		return nil, fmt.Errorf("%w: active_authentication, the chip's answer to the challenge, is missing", ErrBadSubmission)
+	if s.ChipAuthentication, err = decodeB64("chip_authentication", j.ChipAuthentication, maxCAResponse); err != nil {
+		return nil, err
+	}
+	if len(s.ActiveAuthentication) == 0 && len(s.ChipAuthentication) == 0 {
+		return nil, fmt.Errorf("%w: active_authentication, the chip's answer to the challenge, is missing (or, for a chip without DG15, chip_authentication)", ErrBadSubmission)
 	}
 	if s.Selfie, err = decodeB64("selfie", j.Selfie, face.MaxImageSize); err != nil {
 		if len(j.Selfie) > 0 && errors.Is(err, errTooLarge) {

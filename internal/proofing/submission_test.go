@@ -59,6 +59,14 @@ func TestParseSubmission(t *testing.T) {
 	if err != nil || !s.CPR.IsZero() {
 		t.Fatalf("without the cpr field: %+v, %v", s, err)
 	}
+	// A chip without DG15 answers chip authentication instead.
+	s, err = proofing.ParseSubmission(body(t, func(m map[string]any) {
+		delete(m, "active_authentication")
+		m["chip_authentication"] = base64.StdEncoding.EncodeToString(make([]byte, 32))
+	}))
+	if err != nil || len(s.ChipAuthentication) != 32 || len(s.ActiveAuthentication) != 0 {
+		t.Fatalf("with chip_authentication alone: %v", err)
+	}
 }
 
 func TestParseSubmissionRefuses(t *testing.T) {
@@ -91,6 +99,11 @@ func TestParseSubmissionRefuses(t *testing.T) {
 		{name: "long answer", change: func(m map[string]any) {
 			m["active_authentication"] = base64.StdEncoding.EncodeToString(make([]byte, 2048))
 		}, want: proofing.ErrBadSubmission, says: "active_authentication is more than"},
+		{name: "long chip authentication answer", change: func(m map[string]any) {
+			delete(m, "active_authentication")
+			m["chip_authentication"] = base64.StdEncoding.EncodeToString(make([]byte, 513))
+		}, want: proofing.ErrBadSubmission, says: "chip_authentication is more than"},
+		{name: "chip authentication not base64", change: func(m map[string]any) { m["chip_authentication"] = "!!!!" }, want: proofing.ErrBadSubmission, says: "chip_authentication is not standard base64"},
 		{name: "no selfie", change: func(m map[string]any) { delete(m, "selfie") }, want: proofing.ErrBadSelfie},
 		{name: "selfie not an image", change: func(m map[string]any) { m["selfie"] = base64.StdEncoding.EncodeToString([]byte("GIF89a")) }, want: proofing.ErrBadSelfie},
 		{name: "selfie too large", change: func(m map[string]any) {

@@ -363,20 +363,30 @@ func TestEnrolOversizedUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, declared := range []int64{100 << 20, -1} {
+	for _, tc := range []struct {
+		path     string
+		max      int
+		declared int64
+	}{
+		{"/passport", proofing.MaxSubmission, 100 << 20},
+		{"/passport", proofing.MaxSubmission, -1},
+		{"/chip-authentication", proofing.MaxChipAuthenticationBody, 100 << 20},
+		{"/chip-authentication", proofing.MaxChipAuthenticationBody, -1},
+	} {
+		declared := tc.declared
 		body := &countingReader{}
-		req := httptest.NewRequest(http.MethodPost, "/app/v1/enrolments/"+e.ID+"/passport", io.LimitReader(body, 100<<20))
+		req := httptest.NewRequest(http.MethodPost, "/app/v1/enrolments/"+e.ID+tc.path, io.LimitReader(body, 100<<20))
 		req.ContentLength = declared
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set(appclient.EnrolmentTokenHeader, e.Token)
 		rec := httptest.NewRecorder()
 		n.handler.ServeHTTP(rec, req)
 		if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), `"body_too_large"`) {
-			t.Fatalf("declared %d: %d %s", declared, rec.Code, rec.Body)
+			t.Fatalf("%s declared %d: %d %s", tc.path, declared, rec.Code, rec.Body)
 		}
 		read := body.n.Load()
-		if declared > 0 && read != 0 || declared < 0 && read > int64(proofing.MaxSubmission)+64<<10 {
-			t.Errorf("declared %d: read %d bytes of the body", declared, read)
+		if declared > 0 && read != 0 || declared < 0 && read > int64(tc.max)+64<<10 {
+			t.Errorf("%s declared %d: read %d bytes of the body", tc.path, declared, read)
 		}
 	}
 	// The case is untouched: the challenge still waits.

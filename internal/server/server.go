@@ -286,8 +286,14 @@ func (s *Server) buildDomain(ctx context.Context) error {
 	if register != nil {
 		// The demo CSCA, whose key is public, is trusted only with --demo.
 		anchors := proofing.NewAnchors(p.DB, s.cfg.Demo, s.cfg.Now)
+		// Each case's chip authentication terminal key derives from it.
+		caKey, err := p.Keys.Secret(ctx, p.DB, "chip-authentication", 32)
+		if err != nil {
+			return err
+		}
 		if s.proofing, err = proofing.NewService(proofing.Config{Store: p.DB, Identities: s.identities, Approvals: s.approvals,
-			Register: register, Faces: faces, Trust: anchors, Keys: p.Keys, Log: p.DB, Now: s.cfg.Now, Notifier: s.notify}); err != nil {
+			Register: register, Faces: faces, Trust: anchors, Keys: p.Keys, Log: p.DB, Now: s.cfg.Now, Notifier: s.notify,
+			ChipAuthenticationKey: caKey}); err != nil {
 			return err
 		}
 		s.approvals.Handle(approval.KindConsent, s.proofing)

@@ -112,14 +112,32 @@ func checkPathSegment(id string) error {
 
 // Passport is what the app read and took: the MRZ as scanned, the chip's
 // files keyed "DG1" to "DG16" and "SOD" (as in a passport dump), the chip's
-// answer to the challenge, a selfie (JPEG or PNG), and the CPR number the
-// person typed ("" for a person without one, who then gets a P-code).
+// answer to the challenge (or, for a chip without DG15, its response to the
+// command of [Enrolment.ChipAuthentication]), a selfie (JPEG or PNG), and
+// the CPR number the person typed ("" for a person without one, who then
+// gets a P-code).
 type Passport struct {
 	MRZ                  string
 	Files                map[string][]byte
 	ActiveAuthentication []byte
+	ChipAuthentication   []byte
 	Selfie               []byte
 	CPR                  string
+}
+
+// ChipAuthentication is what the app sends a chip without DG15 so that it
+// proves itself genuine by chip authentication (ICAO 9303 part 11, section
+// 6.2): under its BAC or PACE session, MSE:Set with the data MSE (for 3DES
+// MSE:Set KAT, P1P2 41A6; for AES MSE:Set AT, P1P2 41A4, then GENERAL
+// AUTHENTICATE with the data GeneralAuthenticate), then Command as it is,
+// whose raw response goes into Passport.ChipAuthentication.
+type ChipAuthentication struct {
+	Protocol            string `json:"protocol"`         // the OID, dotted
+	KeyID               *int64 `json:"key_id,omitempty"` // nil when DG14 names none
+	TerminalPublicKey   []byte `json:"terminal_public_key"`
+	MSE                 []byte `json:"mse"`
+	GeneralAuthenticate []byte `json:"general_authenticate,omitempty"`
+	Command             []byte `json:"command"`
 }
 
 // EnrolmentStatus is an enrolment as the server describes it.
@@ -162,6 +180,21 @@ func (e *Enrolment) do(ctx context.Context, method, path string, in, out any, wa
 	}, want...)
 }
 
+// ChipAuthentication asks for a run of chip authentication with the chip's
+// DG14 (POST /app/v1/enrolments/{id}/chip-authentication), for a chip
+// without DG15. A DG14 without chip authentication the server runs is an
+// [*APIError] with Code chip_cannot_prove_genuine.
+func (e *Enrolment) ChipAuthentication(ctx context.Context, dg14 []byte) (*ChipAuthentication, error) {
+	in := struct {
+		DG14 string `json:"dg14"`
+	}{base64.StdEncoding.EncodeToString(dg14)}
+	var out ChipAuthentication
+	if _, err := e.do(ctx, http.MethodPost, "/chip-authentication", in, &out, http.StatusOK); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // SubmitPassport sends the passport (POST /app/v1/enrolments/{id}/passport).
 // A refusal is an [*APIError] whose Code says why (document_tampered,
 // chip_authentication_failed, too_young, …) and whose Message is for the
@@ -175,9 +208,11 @@ func (e *Enrolment) SubmitPassport(ctx context.Context, p Passport) (*EnrolmentS
 		MRZ    string            `json:"mrz"`
 		Files  map[string]string `json:"files"`
 		AA     string            `json:"active_authentication"`
+		CA     string            `json:"chip_authentication,omitempty"`
 		Selfie string            `json:"selfie"`
 		CPR    string            `json:"cpr,omitempty"`
-	}{p.MRZ, files, base64.StdEncoding.EncodeToString(p.ActiveAuthentication), base64.StdEncoding.EncodeToString(p.Selfie), p.CPR}
+	}{p.MRZ, files, base64.StdEncoding.EncodeToString(p.ActiveAuthentication), base64.StdEncoding.EncodeToString(p.ChipAuthentication),
+		base64.StdEncoding.EncodeToString(p.Selfie), p.CPR}
 	var st EnrolmentStatus
 	if _, err := e.do(ctx, http.MethodPost, "/passport", in, &st, http.StatusOK); err != nil {
 		return nil, err

@@ -92,6 +92,31 @@ func TestEnrolmentRequests(t *testing.T) {
 		t.Error(err)
 	}
 
+	// Chip authentication: DG14 goes up, the run comes back decoded.
+	c.status, c.body = 200, `{"protocol": "0.4.0.127.0.7.2.2.3.2.2", "key_id": 1, "terminal_public_key": "BA==", "mse": "gAE=",
+		"general_authenticate": "fAA=", "command": "DA=="}`
+	ca, err := e.ChipAuthentication(ctx, []byte{0x6E})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ca.Protocol != "0.4.0.127.0.7.2.2.3.2.2" || ca.KeyID == nil || *ca.KeyID != 1 || string(ca.TerminalPublicKey) != "\x04" ||
+		string(ca.MSE) != "\x80\x01" || string(ca.GeneralAuthenticate) != "\x7c\x00" || string(ca.Command) != "\x0c" {
+		t.Errorf("ChipAuthentication = %+v", ca)
+	}
+	if req, body := c.last(t); req.URL.Path != "/mitid/app/v1/enrolments/c_1/chip-authentication" || string(body) != `{"dg14":"bg=="}` {
+		t.Errorf("sent %s %s", req.URL.Path, body)
+	}
+	c.body = `{"state": "started"}`
+	if _, err := e.SubmitPassport(ctx, appclient.Passport{MRZ: "P<DNK", ChipAuthentication: []byte{9}}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = c.last(t)
+	sent = nil
+	json.Unmarshal(body, &sent)
+	if sent["chip_authentication"] != "CQ==" || sent["active_authentication"] != "" {
+		t.Errorf("body %s", body)
+	}
+
 	// A refusal is an APIError with the server's code.
 	c.status, c.body = 422, `{"error": "too_young", "message": "You must be at least 13 years old to get MitID.", "state": "refused"}`
 	if _, err := e.SubmitPassport(ctx, appclient.Passport{}); appclient.ErrorCode(err) != "too_young" {

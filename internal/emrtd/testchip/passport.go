@@ -43,10 +43,24 @@ type Options struct {
 	// key only: ECDSA needs DG14 to name its hash).
 	OmitDG14 bool
 
+	// ChipAuthentication chooses the chip authentication protocol DG14
+	// offers and puts its private key in the dump (ca_key), so that the
+	// chip's side can be played ([Passport.AnswerChipAuthentication]). The
+	// zero value keeps DG14 as before: AES-128 with a key that is not kept.
+	ChipAuthentication ChipAuthentication
+	// CACurve is the chip authentication key's curve: BrainpoolP256r1 (the
+	// default) or ECDSAP256.
+	CACurve Algorithm
+	// NoActiveAuthentication leaves DG15 out: the chip proves itself
+	// genuine by chip authentication only, as many passports do. It needs
+	// ChipAuthentication.
+	NoActiveAuthentication bool
+
 	// RogueCSCA signs with a document signer of a CSCA nobody trusts.
 	RogueCSCA bool
 	// CloneChip stores an active authentication key in the dump that does
-	// not match DG15, as a copied chip would have to.
+	// not match DG15, and a chip authentication key that does not match
+	// DG14, as a copied chip would have to.
 	CloneChip bool
 
 	// PKI signs the passport; nil means the demo PKI (DemoPKI).
@@ -59,6 +73,7 @@ type Passport struct {
 	MRZ   *emrtd.MRZ     // as in DG1
 	Face  []byte         // the JPEG portrait in DG2
 	AAKey *emrtd.ChipKey // the key in Dump.AAKey
+	CAKey *emrtd.ChipKey // the key in Dump.CAKey; nil without Options.ChipAuthentication
 	PKI   *PKI           // the PKI that signed it
 }
 
@@ -100,13 +115,16 @@ func NewPassport(opts Options) (*Passport, error) {
 	if err != nil {
 		return nil, err
 	}
-	files := map[emrtd.DG][]byte{
-		emrtd.DG1:  dg1,
-		emrtd.DG2:  dg2,
-		emrtd.DG15: emrtd.EncodeDG15(aaKey.public(), opts.AAAlgorithm.explicit()),
+	files := map[emrtd.DG][]byte{emrtd.DG1: dg1, emrtd.DG2: dg2}
+	if !opts.NoActiveAuthentication {
+		files[emrtd.DG15] = emrtd.EncodeDG15(aaKey.public(), opts.AAAlgorithm.explicit())
+	}
+	caKey, err := generateKey(opts.CACurve, newStream(opts.Seed, "chip authentication"))
+	if err != nil {
+		return nil, err
 	}
 	if !opts.OmitDG14 {
-		if files[emrtd.DG14], err = makeDG14(opts, aaKey); err != nil {
+		if files[emrtd.DG14], err = makeDG14(opts, aaKey, caKey); err != nil {
 			return nil, err
 		}
 	} else if aaKey.rsa == nil {
@@ -144,11 +162,50 @@ func NewPassport(opts Options) (*Passport, error) {
 	if err != nil {
 		return nil, err
 	}
-	dump := &emrtd.Dump{MRZ: mrz, Files: map[string][]byte{"SOD": sod}, AAKey: pkcs8}
+	dump := &emrtd.Dump{MRZ: mrz, Files: map[string][]byte{"SOD": sod}}
+	if !opts.NoActiveAuthentication {
+		dump.AAKey = pkcs8
+	}
 	for dg, f := range files {
 		dump.Files[dg.String()] = f
 	}
-	return &Passport{Dump: dump, MRZ: m, Face: face, AAKey: ck, PKI: pki}, nil
+	p := &Passport{Dump: dump, MRZ: m, Face: face, AAKey: ck, PKI: pki}
+	if opts.ChipAuthentication != "" {
+		if opts.CloneChip {
+			// The copy cannot read the chip authentication key either.
+			if caKey, err = generateKey(opts.CACurve, newStream(opts.Seed, "clone chip authentication")); err != nil {
+				return nil, err
+			}
+		}
+		if p.CAKey, err = caKey.chipKey(); err != nil {
+			return nil, err
+		}
+		if dump.CAKey, err = p.CAKey.MarshalPKCS8(); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// AnswerChipAuthentication plays the chip's side of chip authentication
+// with the passport's chip authentication key (see
+// [emrtd.AnswerChipAuthentication]): the answer to command, the protected
+// READ BINARY of DG1, under the session keys the MSE data leads to.
+func (p *Passport) AnswerChipAuthentication(mse, generalAuthenticate, command []byte) ([]byte, error) {
+	return AnswerChipAuthentication(p.Dump, mse, generalAuthenticate, command)
+}
+
+// AnswerChipAuthentication plays the chip's side of chip authentication
+// for a dump with a ca_key, as the reference app does.
+func AnswerChipAuthentication(d *emrtd.Dump, mse, generalAuthenticate, command []byte) ([]byte, error) {
+	if d.CAKey == nil {
+		return nil, errors.New("testchip: the dump has no ca_key to answer chip authentication with")
+	}
+	key, err := emrtd.ParseChipKey(d.CAKey)
+	if err != nil {
+		return nil, err
+	}
+	return emrtd.AnswerChipAuthentication(key, d.Files["DG14"], mse, generalAuthenticate, command, d.Files["DG1"])
 }
 
 func (opts *Options) defaults() error {
@@ -176,6 +233,20 @@ func (opts *Options) defaults() error {
 	if opts.AAAlgorithm == "" {
 		opts.AAAlgorithm = RSA1024
 	}
+	if opts.CACurve == "" {
+		opts.CACurve = BrainpoolP256r1
+	}
+	switch opts.ChipAuthentication {
+	case "", CA3DES, CAAES128:
+	default:
+		return fmt.Errorf("testchip: chip authentication %q is none of %q and %q", opts.ChipAuthentication, CA3DES, CAAES128)
+	}
+	if opts.CACurve.curve() == nil {
+		return fmt.Errorf("testchip: chip authentication key %q is not on a curve", opts.CACurve)
+	}
+	if opts.NoActiveAuthentication && (opts.ChipAuthentication == "" || opts.OmitDG14) {
+		return errors.New("testchip: a chip without active authentication needs chip authentication in DG14")
+	}
 	if opts.Seed == "" {
 		opts.Seed = strings.Join([]string{opts.Surname, opts.GivenNames, opts.BirthDate.Format(time.DateOnly), opts.DocumentNumber}, "|")
 	}
@@ -189,28 +260,38 @@ func (opts *Options) defaults() error {
 	return nil
 }
 
-// Chip authentication: id-CA-ECDH-AES-CBC-CMAC-128 and id-PK-ECDH (ICAO 9303
-// part 11, section 9.2.5 and 9.2.6).
+// ChipAuthentication names a chip authentication protocol of DG14.
+type ChipAuthentication string
+
+// The protocols a synthetic chip offers.
+const (
+	CA3DES   ChipAuthentication = "3des"   // id-CA-ECDH-3DES-CBC-CBC
+	CAAES128 ChipAuthentication = "aes128" // id-CA-ECDH-AES-CBC-CMAC-128
+)
+
+// Chip authentication: id-CA-ECDH-3DES-CBC-CBC, id-CA-ECDH-AES-CBC-CMAC-128
+// and id-PK-ECDH (ICAO 9303 part 11, section 9.2.5 and 9.2.6).
 var (
+	oidCAECDH3DES   = asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 2, 2, 3, 2, 1}
 	oidCAECDHAES128 = asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 2, 2, 3, 2, 2}
 	oidPKECDH       = asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 2, 2, 1, 2}
 )
 
 // makeDG14 writes DG14 as a current chip has it: chip authentication with an
-// ECDH key on brainpoolP256r1, and, for an ECDSA active authentication key,
-// the ActiveAuthenticationInfo naming its hash.
-func makeDG14(opts Options, aaKey *privateKey) ([]byte, error) {
-	caKey, err := generateKey(BrainpoolP256r1, newStream(opts.Seed, "chip authentication"))
-	if err != nil {
-		return nil, err
+// ECDH key, by default on brainpoolP256r1 with AES-128, and, for an ECDSA
+// active authentication key, the ActiveAuthenticationInfo naming its hash.
+func makeDG14(opts Options, aaKey, caKey *privateKey) ([]byte, error) {
+	protocol := oidCAECDHAES128
+	if opts.ChipAuthentication == CA3DES {
+		protocol = oidCAECDH3DES
 	}
 	si := &emrtd.SecurityInfos{
-		ChipAuthentication: []emrtd.ChipAuthenticationInfo{{Protocol: oidCAECDHAES128, Version: 1, KeyID: big.NewInt(1)}},
+		ChipAuthentication: []emrtd.ChipAuthenticationInfo{{Protocol: protocol, Version: 1, KeyID: big.NewInt(1)}},
 		ChipAuthenticationKeys: []emrtd.ChipAuthenticationPublicKeyInfo{
-			{Protocol: oidPKECDH, PublicKey: caKey.public().MarshalPKIX(true), KeyID: big.NewInt(1)},
+			{Protocol: oidPKECDH, PublicKey: caKey.public().MarshalPKIX(opts.CACurve.explicit()), KeyID: big.NewInt(1)},
 		},
 	}
-	if aaKey.rsa == nil {
+	if aaKey.rsa == nil && !opts.NoActiveAuthentication {
 		si.ActiveAuthentication = &emrtd.ActiveAuthenticationInfo{Version: 1, Hash: opts.AAAlgorithm.hash()}
 	}
 	return emrtd.EncodeDG14(si)

@@ -145,6 +145,10 @@ func TestOptionsRejected(t *testing.T) {
 		"unknown DS algorithm":    {Surname: "X", DSAlgorithm: "dsa"},
 		"unknown AA algorithm":    {Surname: "X", AAAlgorithm: "ed25519"},
 		"nationality with digits": {Surname: "X", Nationality: "D1K"},
+		"no AA and no CA":         {Surname: "X", NoActiveAuthentication: true},
+		"no AA and no DG14":       {Surname: "X", NoActiveAuthentication: true, ChipAuthentication: testchip.CA3DES, OmitDG14: true},
+		"unknown CA protocol":     {Surname: "X", ChipAuthentication: "dh"},
+		"CA key not on a curve":   {Surname: "X", ChipAuthentication: testchip.CAAES128, CACurve: testchip.RSA},
 	} {
 		if p, err := testchip.NewPassport(opts); err == nil || p != nil {
 			t.Errorf("%s: NewPassport = %v, %v", name, p, err)
@@ -193,5 +197,40 @@ func TestDemoPKIReproducible(t *testing.T) {
 		if !bytes.Equal(fresh.DS[alg].Cert.Raw, ds.Cert.Raw) {
 			t.Errorf("demo %s document signer differs from the generator's", alg)
 		}
+	}
+}
+
+// TestChipAuthenticationOnly: a chip without DG15 passes passive
+// authentication with DG14 vouched for and DG15 unlisted; its dump carries
+// the chip authentication key instead of the active authentication one,
+// and a clone has DG14 as it is but another key.
+func TestChipAuthenticationOnly(t *testing.T) {
+	trust, err := emrtd.DemoTrustList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testchip.Options{Surname: "Holm", ChipAuthentication: testchip.CAAES128, NoActiveAuthentication: true}
+	p, err := testchip.NewPassport(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sod, err := emrtd.ParseSOD(p.Dump.SOD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := emrtd.PassiveAuthenticate(p.Dump.SOD(), p.Dump.DataGroups(), trust, now); err != nil {
+		t.Errorf("passive authentication: %v", err)
+	}
+	if sod.Hash(emrtd.DG15) != nil || sod.Hash(emrtd.DG14) == nil || p.Dump.AAKey != nil || p.Dump.CAKey == nil || p.CAKey == nil {
+		t.Errorf("DG15 listed %v, DG14 listed %v, aa_key %d bytes, ca_key %d bytes",
+			sod.Hash(emrtd.DG15) != nil, sod.Hash(emrtd.DG14) != nil, len(p.Dump.AAKey), len(p.Dump.CAKey))
+	}
+	opts.CloneChip = true
+	clone, err := testchip.NewPassport(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(clone.Dump.Files["DG14"], p.Dump.Files["DG14"]) || bytes.Equal(clone.Dump.CAKey, p.Dump.CAKey) {
+		t.Error("the clone's DG14 differs, or its key does not")
 	}
 }

@@ -77,7 +77,7 @@ func TestKeyAgreementAppendixG1(t *testing.T) {
 
 // TestAESChannelTrace checks AES secure messaging against APDUs recorded
 // from real chips, as the gmrtd project keeps them
-// (github.com/gmrtd/gmrtd, iso7816/secure_messaging_test.go): an
+// (github.com/gmrtd/gmrtd, MIT License, iso7816/secure_messaging_test.go): an
 // MSE:Set AT protected at counter BA, and a response read at counter 0B.
 func TestAESChannelTrace(t *testing.T) {
 	h := func(s string) []byte {

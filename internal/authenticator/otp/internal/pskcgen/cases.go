@@ -10,6 +10,7 @@ import (
 // cases returns the generated golden files in a fixed order (the order in which they draw from
 // rng matters for reproducibility: append new cases at the end).
 func cases() []testCase {
+	reseed()
 	var cs []testCase
 	add := func(name, xml, want string) { cs = append(cs, testCase{name, xml, want}) }
 

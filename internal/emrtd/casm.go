@@ -91,16 +91,7 @@ func (c *channel) decrypt(ct []byte) ([]byte, error) {
 	}
 	out := make([]byte, len(ct))
 	cipher.NewCBCDecrypter(c.enc, c.iv()).CryptBlocks(out, ct)
-	for i := len(out) - 1; i >= 0 && i >= len(out)-c.bs(); i-- {
-		switch out[i] {
-		case 0x80:
-			return out[:i], nil
-		case 0:
-			continue
-		}
-		break
-	}
-	return nil, fmt.Errorf("%w: decrypted data lacks ISO/IEC 9797-1 padding", ErrSecureMessaging)
+	return unpad80(out, c.bs())
 }
 
 // protectCommand wraps a command APDU with an even INS (section 9.8.4): the

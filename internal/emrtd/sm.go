@@ -39,8 +39,10 @@ func pad80(b []byte) []byte {
 	return out
 }
 
-func unpad80(b []byte) ([]byte, error) {
-	for i := len(b) - 1; i >= 0 && i >= len(b)-des.BlockSize; i-- {
+// unpad80 removes ISO/IEC 9797-1 padding method 2 from the last block of b
+// (blockSize: 8 for 3DES, 16 for AES).
+func unpad80(b []byte, blockSize int) ([]byte, error) {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-blockSize; i-- {
 		switch b[i] {
 		case 0x80:
 			return b[:i], nil
@@ -211,7 +213,7 @@ func (s *SecureMessaging) Unprotect(resp []byte) (data []byte, sw uint16, err er
 		if len(do87) < 1+des.BlockSize || do87[0] != 0x01 || (len(do87)-1)%des.BlockSize != 0 {
 			return nil, 0, fmt.Errorf("%w: DO'87' is not 01 followed by whole 3DES blocks", ErrSecureMessaging)
 		}
-		if data, err = unpad80(decrypt3DES(s.keys.Enc, do87[1:])); err != nil {
+		if data, err = unpad80(decrypt3DES(s.keys.Enc, do87[1:]), des.BlockSize); err != nil {
 			return nil, 0, err
 		}
 	}

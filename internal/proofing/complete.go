@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -82,17 +81,9 @@ func (s *Service) Complete(ctx context.Context, id, token string, in Completion)
 	} else if re {
 		return s.completeReactivation(ctx, c, in)
 	}
-	der, err := base64.StdEncoding.DecodeString(in.PublicKey)
+	der, err := checkKeyProof(c.ID, in.PublicKey, in.Proof)
 	if err != nil {
-		return nil, ErrBadKey
-	}
-	key, err := app.ParseDeviceKey(der)
-	if err != nil {
-		return nil, ErrBadKey
-	}
-	digest := sha256.Sum256(EnrolmentProofMessage(c.ID, in.PublicKey))
-	if !ecdsa.VerifyASN1(key, digest[:], in.Proof) {
-		return nil, ErrBadProof
+		return nil, err
 	}
 
 	if err := s.checkEmail(in.Email); err != nil {
@@ -114,13 +105,7 @@ func (s *Service) Complete(ctx context.Context, id, token string, in Completion)
 	if err != nil {
 		return nil, err
 	}
-	name := strings.TrimSpace(in.DeviceName)
-	if len(name) > 64 {
-		name = name[:64]
-	}
-	if name == "" {
-		name = "MitID app"
-	}
+	name := app.DeviceName(in.DeviceName)
 
 	var out *Enrolled
 	for attempt := 1; ; attempt++ {
@@ -133,18 +118,7 @@ func (s *Service) Complete(ctx context.Context, id, token string, in Completion)
 		}
 	}
 	if errors.Is(err, identity.ErrAlreadyEnrolled) {
-		refusal := refuse(RefuseAlreadyEnrolled, "the person got an identity while this case was ready")
-		if err := s.store.InTx(ctx, func(ctx context.Context) error {
-			cur, err := s.store.EnrolmentCase(ctx, c.ID)
-			if err != nil || cur.State != Ready {
-				return err
-			}
-			cur.check("already_enrolled", false, "an identity was made for the person meanwhile")
-			return s.end(ctx, cur, Refused, refusal, audit.Event{})
-		}); err != nil {
-			return nil, err
-		}
-		return nil, refusal
+		return nil, s.refuseEnrolledMeanwhile(ctx, c.ID, "")
 	}
 	if err != nil {
 		return nil, err
@@ -248,4 +222,42 @@ func (s *Service) checkEmail(email string) error {
 		return ErrBadEmail
 	}
 	return nil
+}
+
+// checkKeyProof decodes the new app's public key (base64 DER) and checks that
+// proof is its signature of [EnrolmentProofMessage] for the case: the app
+// holds the key it registers. It returns the key's DER.
+func checkKeyProof(caseID, publicKey string, proof []byte) ([]byte, error) {
+	der, err := base64.StdEncoding.DecodeString(publicKey)
+	if err != nil {
+		return nil, ErrBadKey
+	}
+	key, err := app.ParseDeviceKey(der)
+	if err != nil {
+		return nil, ErrBadKey
+	}
+	digest := sha256.Sum256(EnrolmentProofMessage(caseID, publicKey))
+	if !ecdsa.VerifyASN1(key, digest[:], proof) {
+		return nil, ErrBadProof
+	}
+	return der, nil
+}
+
+// refuseEnrolledMeanwhile ends a ready case whose person got an identity
+// while it waited (another case completed first) and returns the refusal, or
+// the error that kept it from being recorded. actor is the caseworker, or ""
+// for the person's own app.
+func (s *Service) refuseEnrolledMeanwhile(ctx context.Context, caseID, actor string) error {
+	refusal := refuse(RefuseAlreadyEnrolled, "the person got an identity while this case was ready")
+	if err := s.store.InTx(ctx, func(ctx context.Context) error {
+		cur, err := s.store.EnrolmentCase(ctx, caseID)
+		if err != nil || cur.State != Ready {
+			return err
+		}
+		cur.check("already_enrolled", false, "an identity was made for the person meanwhile")
+		return s.end(ctx, cur, Refused, refusal, audit.Event{Actor: actor})
+	}); err != nil {
+		return err
+	}
+	return refusal
 }

@@ -709,18 +709,7 @@ func (ip *InPerson) Complete(ctx context.Context, caseID, operator string, in Is
 		return nil
 	})
 	if errors.Is(err, identity.ErrAlreadyEnrolled) {
-		refusal := refuse(RefuseAlreadyEnrolled, "the person got an identity while this case was ready")
-		if err := ip.store.InTx(ctx, func(ctx context.Context) error {
-			cur, err := ip.store.EnrolmentCase(ctx, caseID)
-			if err != nil || cur.State != Ready {
-				return err
-			}
-			cur.check("already_enrolled", false, "an identity was made for the person meanwhile")
-			return ip.s.end(ctx, cur, Refused, refusal, audit.Event{Actor: actor})
-		}); err != nil {
-			return nil, err
-		}
-		return nil, refusal
+		return nil, ip.s.refuseEnrolledMeanwhile(ctx, caseID, actor)
 	}
 	if err != nil {
 		return nil, err

@@ -2,9 +2,6 @@ package proofing
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -165,17 +162,9 @@ func (s *Service) completeReactivation(ctx context.Context, c *Case, in Completi
 	if target == "" {
 		return nil, ErrWrongState // a case is ready only once its checks found the identity
 	}
-	der, err := base64.StdEncoding.DecodeString(in.PublicKey)
+	der, err := checkKeyProof(c.ID, in.PublicKey, in.Proof)
 	if err != nil {
-		return nil, ErrBadKey
-	}
-	key, err := app.ParseDeviceKey(der)
-	if err != nil {
-		return nil, ErrBadKey
-	}
-	digest := sha256.Sum256(EnrolmentProofMessage(c.ID, in.PublicKey))
-	if !ecdsa.VerifyASN1(key, digest[:], in.Proof) {
-		return nil, ErrBadProof
+		return nil, err
 	}
 	id, err := s.identities.ByUUID(ctx, target)
 	if err != nil {
@@ -187,13 +176,7 @@ func (s *Service) completeReactivation(ctx context.Context, c *Case, in Completi
 			return nil, err
 		}
 	}
-	name := strings.TrimSpace(in.DeviceName)
-	if len(name) > 64 {
-		name = strings.ToValidUTF8(name[:64], "")
-	}
-	if name == "" {
-		name = "MitID app"
-	}
+	name := app.DeviceName(in.DeviceName)
 	var out *Enrolled
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		cur, err := s.store.EnrolmentCase(ctx, c.ID)

@@ -10,8 +10,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/openmitid/openmitid/internal/approval"
 	"github.com/openmitid/openmitid/internal/authenticator"
@@ -178,4 +180,22 @@ func TestConcurrentActivationsKeepTheLimit(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestDeviceName(t *testing.T) {
+	long := strings.Repeat("æ", 40)      // 80 bytes, cut at 64 on a character boundary
+	odd := "x" + strings.Repeat("æ", 40) // the 64th byte is the first of an "æ"
+	for _, tt := range []struct{ in, want string }{
+		{"  Annas iPhone \n", "Annas iPhone"},
+		{"", "MitID app"},
+		{" \t ", "MitID app"},
+		{"bad\x00na\x1bme\x7f", "badname"},
+		{long, strings.Repeat("æ", 32)},
+		{odd, "x" + strings.Repeat("æ", 31)},
+	} {
+		got := app.DeviceName(tt.in)
+		if got != tt.want || !utf8.ValidString(got) || len(got) > 64 {
+			t.Errorf("DeviceName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
 }

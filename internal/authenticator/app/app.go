@@ -215,13 +215,7 @@ func (s *Service) Activate(ctx context.Context, code, publicKey, name string, pr
 	if !ecdsa.VerifyASN1(key, digest[:], proof) {
 		return nil, nil, ErrBadProof
 	}
-	name = strings.TrimSpace(name)
-	if len(name) > 64 {
-		name = name[:64]
-	}
-	if name == "" {
-		name = "MitID app"
-	}
+	name = DeviceName(name)
 	var (
 		dev *authenticator.Authenticator
 		id  *identity.Identity
@@ -400,4 +394,23 @@ func (s *Service) Block(ctx context.Context, d *Device) error {
 		}
 		return s.approvals.CancelOpen(ctx, cur.UUID, "the identity was blocked")
 	})
+}
+
+// DeviceName is the name an app is kept under: trimmed, without control
+// characters, at most 64 bytes cut on a character boundary, and "MitID app"
+// when nothing is left.
+func DeviceName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(name))
+	if len(name) > 64 {
+		name = strings.ToValidUTF8(name[:64], "")
+	}
+	if name == "" {
+		name = "MitID app"
+	}
+	return name
 }

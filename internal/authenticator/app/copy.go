@@ -166,22 +166,6 @@ func copyHash(kind string, secret []byte) []byte {
 	return h.Sum(nil)
 }
 
-func cleanName(name string) string {
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(name))
-	if len(name) > 64 {
-		name = strings.ToValidUTF8(name[:64], "")
-	}
-	if name == "" {
-		name = "MitID app"
-	}
-	return name
-}
-
 // StartCopy begins a copy for the new app's key. publicKey is the base64
 // SubjectPublicKeyInfo as sent and proof the key's signature over
 // [CopyProofMessage]. The user ID is not looked up: whether it exists shows
@@ -219,7 +203,7 @@ func (s *Service) StartCopy(ctx context.Context, userID, publicKey, name string,
 		return nil, err
 	}
 	c := &CopySession{ID: uuid.NewString(), SecretHash: copyHash("secret", secret[:]), TokenHash: copyHash("token", token[:]),
-		UserIDKey: identity.UserIDKey(userID), PublicKey: der, DeviceName: cleanName(name), State: CopyPending,
+		UserIDKey: identity.UserIDKey(userID), PublicKey: der, DeviceName: DeviceName(name), State: CopyPending,
 		OriginIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(CopyTTL)}
 	if err := s.copies.InsertCopySession(ctx, c); err != nil {
 		return nil, err

@@ -88,6 +88,24 @@ func (a *API) activate(w http.ResponseWriter, r *http.Request) {
 }
 
 // authenticate checks the device signature of a request with its body.
+// signed reads a request signed by a device key: the body, whole and bounded,
+// the signature over it (see [API.authenticate]), and, when req is not nil,
+// the body decoded into req. It answers the error itself and reports false.
+func (a *API) signed(w http.ResponseWriter, r *http.Request, allowBlocked bool, req any) (*app.Device, bool) {
+	body, ok := web.ReadJSONBody(w, r)
+	if !ok {
+		return nil, false
+	}
+	dev, ok := a.authenticate(w, r, body, allowBlocked)
+	if !ok {
+		return nil, false
+	}
+	if req != nil && !web.DecodeBytes(w, body, req) {
+		return nil, false
+	}
+	return dev, true
+}
+
 func (a *API) authenticate(w http.ResponseWriter, r *http.Request, body []byte, allowBlocked bool) (*app.Device, bool) {
 	dev, err := a.Apps.Authenticate(r.Context(), r, body, allowBlocked)
 	if err != nil {
@@ -179,16 +197,9 @@ type bindResponse struct {
 }
 
 func (a *API) bind(w http.ResponseWriter, r *http.Request) {
-	body, ok := web.ReadJSONBody(w, r)
-	if !ok {
-		return
-	}
-	dev, ok := a.authenticate(w, r, body, false)
-	if !ok {
-		return
-	}
 	var req bindRequest
-	if !web.DecodeBytes(w, body, &req) {
+	dev, ok := a.signed(w, r, false, &req)
+	if !ok {
 		return
 	}
 	if (req.QR == "") == (req.Code == "") {
@@ -249,11 +260,7 @@ func (a *API) answer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) block(w http.ResponseWriter, r *http.Request) {
-	body, ok := web.ReadJSONBody(w, r)
-	if !ok {
-		return
-	}
-	dev, ok := a.authenticate(w, r, body, true)
+	dev, ok := a.signed(w, r, true, nil)
 	if !ok {
 		return
 	}

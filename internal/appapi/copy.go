@@ -126,16 +126,9 @@ type scanCopyResponse struct {
 }
 
 func (a *API) scanCopy(w http.ResponseWriter, r *http.Request) {
-	body, ok := web.ReadJSONBody(w, r)
-	if !ok {
-		return
-	}
-	dev, ok := a.authenticate(w, r, body, false)
-	if !ok {
-		return
-	}
 	var req scanCopyRequest
-	if !web.DecodeBytes(w, body, &req) {
+	dev, ok := a.signed(w, r, false, &req)
+	if !ok {
 		return
 	}
 	c, err := a.Apps.ScanCopy(r.Context(), dev, req.QR)
@@ -154,16 +147,9 @@ type approveCopyRequest struct {
 }
 
 func (a *API) approveCopy(w http.ResponseWriter, r *http.Request) {
-	body, ok := web.ReadJSONBody(w, r)
-	if !ok {
-		return
-	}
-	dev, ok := a.authenticate(w, r, body, false)
-	if !ok {
-		return
-	}
 	var req approveCopyRequest
-	if !web.DecodeBytes(w, body, &req) {
+	dev, ok := a.signed(w, r, false, &req)
+	if !ok {
 		return
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(req.Signature)
